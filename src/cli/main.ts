@@ -1,0 +1,66 @@
+import { Command, InvalidArgumentError, Option } from "commander";
+import { loadConfigFile } from "../config/load.js";
+import { formatProblem, PagewiseError } from "../core/errors.js";
+import { serve } from "./serve.js";
+
+const program = new Command();
+program
+  .name("pagewise")
+  .description("Alert escalation and incident routing with calibrated confidence scores")
+  .version("0.1.0")
+  .showHelpAfterError();
+
+program
+  .command("serve")
+  .description("run the HTTP server: ingest alerts, keep incidents, run timers")
+  .requiredOption("--config <file>", "config file (YAML)")
+  .option("--port <n>", "TCP port to listen on", port, 8080)
+  .option("--host <addr>", "address to listen on", "0.0.0.0")
+  .option("--db <path>", "SQLite database file", "data/pagewise.db")
+  .addOption(
+    new Option("--durability <mode>", "normal survives kill -9; full also survives power loss")
+      .choices(["normal", "full"])
+      .default("normal"),
+  )
+  .addOption(
+    new Option("--log-level <level>", "log level")
+      .choices(["fatal", "error", "warn", "info", "debug"])
+      .default("info"),
+  )
+  .action(async (opts) => {
+    await serve(opts);
+  });
+
+const policy = program.command("policy").description("check a configuration before it goes live");
+policy
+  .command("validate")
+  .description("validate a whole config file; prints every problem as path: reason")
+  .argument("<file>", "config file (YAML)")
+  .action((file: string) => {
+    loadConfigFile(file);
+    console.log(`${file}: valid`);
+  });
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535)
+    throw new InvalidArgumentError("must be a whole number from 0 to 65535");
+  return n;
+}
+
+program.exitOverride((err) => {
+  // Help and version exit 0; every usage error exits 1 (commander already printed why).
+  process.exit(err.exitCode === 0 ? 0 : 1);
+});
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof PagewiseError) {
+    console.error(`error: ${err.message}`);
+    for (const p of err.problems) console.error(`  ${formatProblem(p)}`);
+  } else {
+    console.error(`error: ${(err as Error).message ?? String(err)}`);
+  }
+  process.exit(1);
+}

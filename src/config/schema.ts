@@ -1,0 +1,110 @@
+import { type Static, Type as T } from "@sinclair/typebox";
+
+/** The config file's shape, as written (snake_case). Unknown keys are refused everywhere. */
+
+const Name = T.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$" });
+const Duration = T.String({ minLength: 1, maxLength: 32 });
+const SeverityName = T.Union([
+  T.Literal("critical"),
+  T.Literal("error"),
+  T.Literal("warning"),
+  T.Literal("info"),
+]);
+const StringMap = T.Record(T.String(), T.String());
+const strict = { additionalProperties: false } as const;
+
+const SeverityTargets = T.Object(
+  { ack_within: T.Optional(Duration), restore_within: T.Optional(Duration) },
+  strict,
+);
+
+export const SourceKinds = ["prometheus", "alertmanager", "pagerduty", "generic"] as const;
+
+const SourceSchema = T.Object(
+  {
+    name: Name,
+    kind: T.Union(SourceKinds.map((k) => T.Literal(k))),
+    key: T.String({ minLength: 8, maxLength: 256 }),
+    description: T.Optional(T.String()),
+    /** Typical reliability: the prior for the genuine rate (high | medium | low, or a number in (0, 1)). */
+    reliability: T.Optional(T.Union([T.String(), T.Number()])),
+    /** The team that owns this monitoring stream. */
+    owner: T.Optional(Name),
+    labels: T.Optional(StringMap),
+    group_by: T.Optional(T.Array(T.String({ minLength: 1 }), { maxItems: 32 })),
+    service_label: T.Optional(T.Union([T.String({ minLength: 1 }), T.Array(T.String({ minLength: 1 }))])),
+    default_service: T.Optional(Name),
+    default_severity: T.Optional(SeverityName),
+    severity_map: T.Optional(T.Record(T.String(), SeverityName)),
+    /** Resolve an incident that had no trigger for this long; "never" turns it off. */
+    auto_resolve_after: T.Optional(Duration),
+    /** Alertmanager API v2: expiry of an alert sent without endsAt (Alertmanager's resolve_timeout). */
+    resolve_timeout: T.Optional(Duration),
+  },
+  strict,
+);
+
+const TeamSchema = T.Object(
+  {
+    name: Name,
+    description: T.Optional(T.String()),
+    timezone: T.Optional(T.String({ minLength: 1 })),
+  },
+  strict,
+);
+
+const ServiceSchema = T.Object(
+  {
+    name: Name,
+    team: T.Optional(Name),
+    tier: T.Integer({ minimum: 0, maximum: 3 }),
+    regulated: T.Optional(T.Boolean()),
+    timezone: T.Optional(T.String({ minLength: 1 })),
+    description: T.Optional(T.String()),
+    labels: T.Optional(StringMap),
+  },
+  strict,
+);
+
+const ApiTokenSchema = T.Object(
+  {
+    name: Name,
+    token: T.String({ minLength: 8, maxLength: 256 }),
+    role: T.Union([T.Literal("admin"), T.Literal("responder"), T.Literal("viewer")]),
+  },
+  strict,
+);
+
+const ServerSchema = T.Object(
+  {
+    public_url: T.Optional(T.String({ minLength: 1 })),
+    retention: T.Optional(Duration),
+    body_limit_bytes: T.Optional(T.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024 })),
+  },
+  strict,
+);
+
+export const ConfigSchema = T.Object(
+  {
+    server: T.Optional(ServerSchema),
+    severities: T.Optional(
+      T.Object(
+        {
+          critical: T.Optional(SeverityTargets),
+          error: T.Optional(SeverityTargets),
+          warning: T.Optional(SeverityTargets),
+          info: T.Optional(SeverityTargets),
+        },
+        strict,
+      ),
+    ),
+    teams: T.Optional(T.Array(TeamSchema)),
+    services: T.Optional(T.Array(ServiceSchema)),
+    sources: T.Array(SourceSchema, { minItems: 1 }),
+    api_tokens: T.Optional(T.Array(ApiTokenSchema)),
+  },
+  strict,
+);
+
+export type ConfigFile = Static<typeof ConfigSchema>;
+export type SourceFile = Static<typeof SourceSchema>;

@@ -1,0 +1,73 @@
+import type { Severity } from "../core/types.js";
+import type { SourceKinds } from "./schema.js";
+
+/** The validated, trusted configuration (camelCase). Built once by load.ts. */
+
+export type SourceKind = (typeof SourceKinds)[number];
+
+export interface Source {
+  name: string;
+  kind: SourceKind;
+  key: string;
+  /** Prior genuine rate in (0, 1), from the inventory label. */
+  reliability: number;
+  owner: string | null;
+  labels: Record<string, string>;
+  /** Explicit group_by; null means the wire format's default (EVENTS.md). */
+  groupBy: string[] | null;
+  serviceLabels: string[];
+  defaultService: string | null;
+  defaultSeverity: Severity;
+  severityMap: Record<string, Severity>;
+  /** ms; null when incidents of this source never resolve by themselves. */
+  autoResolveAfter: number | null;
+  /** ms; expiry of an Alertmanager v2 alert sent without endsAt. */
+  resolveTimeout: number;
+}
+
+export interface Team {
+  name: string;
+  description: string | null;
+  timezone: string;
+}
+
+export interface Service {
+  name: string;
+  team: string | null;
+  tier: number;
+  regulated: boolean;
+  timezone: string;
+  description: string | null;
+  labels: Record<string, string>;
+}
+
+export type Role = "admin" | "responder" | "viewer";
+
+export interface ApiToken {
+  name: string;
+  token: string;
+  role: Role;
+}
+
+export interface SeverityTargets {
+  ackWithin: number | null;
+  restoreWithin: number | null;
+}
+
+export interface Config {
+  publicUrl: string | null;
+  /** ms: raw events and resolved incidents older than this are pruned. */
+  retention: number;
+  bodyLimitBytes: number;
+  severities: Record<Severity, SeverityTargets>;
+  teams: ReadonlyMap<string, Team>;
+  services: ReadonlyMap<string, Service>;
+  sources: ReadonlyMap<string, Source>;
+  sourcesByKey: ReadonlyMap<string, Source>;
+  tokens: ReadonlyMap<string, ApiToken>;
+  /** The file's text after ${VAR} substitution is NOT kept (secrets); this is its hash. */
+  hash: string;
+}
+
+/** What an unknown service gets (EVENTS.md): tier 3, no team. */
+export const UNKNOWN_SERVICE_TIER = 3;

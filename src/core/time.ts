@@ -1,0 +1,20 @@
+/** RFC 3339 timestamps at the boundary; milliseconds since the epoch inside. */
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:?\d{2})$/;
+
+/** Parses an RFC 3339 (or ISO 8601 with offset) time; null when malformed. */
+export function parseTimestamp(text: string): number | null {
+  if (!RFC3339.test(text)) return null;
+  // Normalize "+0000" (PagerDuty style) to "+00:00" for Date.parse.
+  const normalized = text.replace(/([+-]\d{2})(\d{2})$/, "$1:$2");
+  const ms = Date.parse(normalized);
+  return Number.isFinite(ms) ? ms : null;
+}
+
+export function toIso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+export function toIsoOrNull(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}

@@ -1,0 +1,338 @@
+import { type Config, UNKNOWN_SERVICE_TIER } from "../config/types.js";
+import { type Alert, stepAlert } from "../core/alert.js";
+import { type Incident, transition } from "../core/incident.js";
+import { type ChangeEvent, type InboundEvent, type SignalEvent, worstSeverity } from "../core/types.js";
+import type { Tx } from "./ports.js";
+
+/** What happened to one event of a batch; returned to the sender and counted in /metrics. */
+export type EventOutcome =
+  | "opened" // a new incident
+  | "joined" // a new alert key joined an open incident
+  | "refired" // a resolved alert fired again inside its still-open incident
+  | "resent" // a re-send: last-seen and count refreshed, nothing else written
+  | "resolved"
+  | "acknowledged"
+  | "ignored" // e.g. a resolve for an alert that is not firing
+  | "change"; // a change event, stored for context
+
+export interface EventResult {
+  outcome: EventOutcome;
+  alertKey: string | null;
+  incidentId: number | null;
+  note?: string;
+}
+
+/**
+ * Moments at which an incident must be scored and decided again (EVENTS.md). The scoring and
+ * policy issues consume them; a re-send never produces one.
+ */
+export type DecisionPoint =
+  | { kind: "opened"; incidentId: number }
+  | { kind: "new_alert"; incidentId: number }
+  | { kind: "change"; service: string | null };
+
+export interface IngestEnv {
+  config: Config;
+  /** Receive time: the clock's now when live, the event's time in replay. */
+  now: number;
+}
+
+export interface BatchOutcome {
+  results: EventResult[];
+  points: DecisionPoint[];
+}
+
+/** Applies one batch inside one transaction. Every write goes through `tx`. */
+export function applyEvents(tx: Tx, events: readonly InboundEvent[], env: IngestEnv): BatchOutcome {
+  const results: EventResult[] = [];
+  const points: DecisionPoint[] = [];
+  for (const ev of events) {
+    results.push(ev.kind === "change" ? applyChange(tx, ev, env, points) : applySignal(tx, ev, env, points));
+  }
+  return { results, points };
+}
+
+function applyChange(tx: Tx, ev: ChangeEvent, env: IngestEnv, points: DecisionPoint[]): EventResult {
+  tx.insertEvent({
+    receivedAt: env.now,
+    at: ev.at ?? env.now,
+    source: ev.source,
+    action: "change",
+    alertKey: null,
+    incidentId: null,
+    service: ev.service,
+    summary: ev.summary,
+    raw: ev.raw,
+  });
+  points.push({ kind: "change", service: ev.service });
+  return { outcome: "change", alertKey: null, incidentId: null };
+}
+
+function applySignal(tx: Tx, ev: SignalEvent, env: IngestEnv, points: DecisionPoint[]): EventResult {
+  const now = env.now;
+  const current = tx.currentAlert(ev.source, ev.alertKey) ?? null;
+  const step = stepAlert(current, ev, now);
+  const result = (outcome: EventOutcome, incidentId: number | null, note?: string): EventResult =>
+    note === undefined
+      ? { outcome, alertKey: ev.alertKey, incidentId }
+      : { outcome, alertKey: ev.alertKey, incidentId, note };
+  const record = (incidentId: number) =>
+    tx.insertEvent({
+      receivedAt: now,
+      at: ev.at ?? now,
+      source: ev.source,
+      action: ev.action,
+      alertKey: ev.alertKey,
+      incidentId,
+      service: ev.service,
+      summary: ev.summary,
+      raw: ev.raw,
+    });
+
+  switch (step.kind) {
+    case "noop":
+      return result("ignored", current?.incidentId ?? null, step.why);
+
+    case "open": {
+      const existing = tx.openIncident(ev.source, ev.groupKey);
+      const incident =
+        existing === undefined ? openIncident(tx, ev, env) : joinIncident(tx, existing, ev, now);
+      const alert: Omit<Alert, "id"> = {
+        incidentId: incident.id,
+        source: ev.source,
+        alertKey: ev.alertKey,
+        status: "firing",
+        summary: ev.summary,
+        severity: ev.severity,
+        service: ev.service,
+        labels: ev.labels,
+        annotations: ev.annotations,
+        links: ev.links,
+        upstreamScore: ev.upstreamScore,
+        startsAt: ev.startsAt ?? now,
+        endsAt: ev.endsAt,
+        firstSeen: now,
+        lastSeen: now,
+        resolvedAt: null,
+        eventCount: 1,
+        raw: ev.raw,
+      };
+      const alertId = tx.insertAlert(alert);
+      if (ev.endsAt !== null) tx.armTimer("alert_expiry", alertId, ev.endsAt, "set");
+      record(incident.id);
+      points.push(
+        existing === undefined
+          ? { kind: "opened", incidentId: incident.id }
+          : { kind: "new_alert", incidentId: incident.id },
+      );
+      return result(existing === undefined ? "opened" : "joined", incident.id);
+    }
+
+    case "refire": {
+      const alert = current as Alert;
+      const incident = tx.incident(alert.incidentId) as Incident;
+      tx.saveAlert({
+        ...alert,
+        status: "firing",
+        resolvedAt: null,
+        severity: ev.severity,
+        summary: ev.summary,
+        annotations: ev.annotations,
+        startsAt: ev.startsAt ?? now,
+        endsAt: ev.endsAt,
+        lastSeen: now,
+        eventCount: alert.eventCount + 1,
+        raw: ev.raw,
+      });
+      if (ev.endsAt !== null) tx.armTimer("alert_expiry", alert.id, ev.endsAt, "set");
+      tx.saveIncident({
+        ...incident,
+        openAlertCount: incident.openAlertCount + 1,
+        severity: worstSeverity(incident.severity, ev.severity),
+        lastEventAt: now,
+      });
+      tx.addTimeline({
+        incidentId: incident.id,
+        at: now,
+        kind: "alert_refired",
+        actor: ev.source,
+        detail: { alert_key: ev.alertKey },
+      });
+      record(incident.id);
+      return result("refired", incident.id);
+    }
+
+    case "resend": {
+      const alert = current as Alert;
+      if (step.severityRaised) {
+        const incident = tx.incident(alert.incidentId) as Incident;
+        tx.saveAlert({
+          ...alert,
+          severity: ev.severity,
+          summary: ev.summary,
+          annotations: ev.annotations,
+          endsAt: ev.endsAt,
+          lastSeen: now,
+          eventCount: alert.eventCount + 1,
+          raw: ev.raw,
+        });
+        tx.saveIncident({
+          ...incident,
+          severity: worstSeverity(incident.severity, ev.severity),
+          lastEventAt: now,
+        });
+        tx.addTimeline({
+          incidentId: incident.id,
+          at: now,
+          kind: "alert_severity_raised",
+          actor: ev.source,
+          detail: { alert_key: ev.alertKey, from: alert.severity, to: ev.severity },
+        });
+        record(incident.id);
+      } else {
+        tx.touchAlert({
+          id: alert.id,
+          lastSeen: now,
+          eventCount: alert.eventCount + 1,
+          endsAt: ev.endsAt,
+          annotations: ev.annotations,
+          raw: ev.raw,
+        });
+      }
+      // Re-sends usually push endsAt later; the timer re-arms itself lazily when it fires.
+      if (ev.endsAt !== null && (alert.endsAt === null || ev.endsAt < alert.endsAt)) {
+        tx.armTimer("alert_expiry", alert.id, ev.endsAt, "earliest");
+      }
+      return result("resent", alert.incidentId);
+    }
+
+    case "resolve": {
+      const alert = current as Alert;
+      resolveAlert(
+        tx,
+        { ...alert, lastSeen: now, eventCount: alert.eventCount + 1 },
+        step.at,
+        now,
+        "alert_resolved",
+        ev.source,
+      );
+      record(alert.incidentId);
+      return result("resolved", alert.incidentId);
+    }
+
+    case "acknowledge": {
+      const alert = current as Alert;
+      const incident = tx.incident(alert.incidentId) as Incident;
+      const t = transition(incident, { kind: "acknowledge", by: ev.source }, now);
+      // A sender repeating an acknowledge is not an error; it changes nothing.
+      if (!t.ok) return result("ignored", incident.id, t.error.message);
+      tx.saveIncident({ ...incident, ...t.next, lastEventAt: now });
+      tx.addTimeline({
+        incidentId: incident.id,
+        at: now,
+        kind: "acknowledged",
+        actor: ev.source,
+        detail: { alert_key: ev.alertKey },
+      });
+      record(incident.id);
+      return result("acknowledged", incident.id);
+    }
+
+    default: {
+      const never: never = step;
+      throw new Error(`unexpected step ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+function openIncident(tx: Tx, ev: SignalEvent, env: IngestEnv): Incident {
+  const now = env.now;
+  const service = ev.service === null ? undefined : env.config.services.get(ev.service);
+  const fresh: Omit<Incident, "id"> = {
+    source: ev.source,
+    groupKey: ev.groupKey,
+    status: "triggered",
+    service: ev.service,
+    serviceKnown: service !== undefined,
+    team: service?.team ?? null,
+    tier: service?.tier ?? UNKNOWN_SERVICE_TIER,
+    severity: ev.severity,
+    summary: ev.summary,
+    openedAt: now,
+    lastEventAt: now,
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    resolvedAt: null,
+    resolvedBy: null,
+    resolveReason: null,
+    alertCount: 1,
+    openAlertCount: 1,
+  };
+  const id = tx.insertIncident(fresh);
+  const detail: Record<string, unknown> = { alert_key: ev.alertKey, group_key: ev.groupKey };
+  if (service === undefined) {
+    detail.note =
+      ev.service === null
+        ? "no service found on the alert: defaults apply (tier 3, no team)"
+        : `service "${ev.service}" is not in the catalog: defaults apply (tier 3, no team)`;
+  }
+  tx.addTimeline({ incidentId: id, at: now, kind: "opened", actor: ev.source, detail });
+  const quiet = env.config.sources.get(ev.source)?.autoResolveAfter ?? null;
+  if (quiet !== null) tx.armTimer("incident_quiet", id, now + quiet, "set");
+  return { ...fresh, id };
+}
+
+function joinIncident(tx: Tx, incident: Incident, ev: SignalEvent, now: number): Incident {
+  const next: Incident = {
+    ...incident,
+    alertCount: incident.alertCount + 1,
+    openAlertCount: incident.openAlertCount + 1,
+    severity: worstSeverity(incident.severity, ev.severity),
+    lastEventAt: now,
+  };
+  tx.saveIncident(next);
+  tx.addTimeline({
+    incidentId: incident.id,
+    at: now,
+    kind: "alert_added",
+    actor: ev.source,
+    detail: { alert_key: ev.alertKey, summary: ev.summary },
+  });
+  return next;
+}
+
+/**
+ * Resolves one alert; when it was the incident's last firing alert, the incident resolves too.
+ * Shared by sender resolves and endsAt expiry.
+ */
+export function resolveAlert(
+  tx: Tx,
+  alert: Alert,
+  resolvedAt: number,
+  now: number,
+  kind: "alert_resolved" | "alert_expired",
+  actor: string,
+): void {
+  tx.saveAlert({ ...alert, status: "resolved", resolvedAt });
+  tx.cancelTimer("alert_expiry", alert.id);
+  const incident = tx.incident(alert.incidentId);
+  if (incident === undefined) return;
+  const open = Math.max(0, incident.openAlertCount - 1);
+  tx.addTimeline({ incidentId: incident.id, at: now, kind, actor, detail: { alert_key: alert.alertKey } });
+  let next: Incident = { ...incident, openAlertCount: open, lastEventAt: now };
+  if (open === 0) {
+    const t = transition(next, { kind: "resolve", by: actor, reason: "alerts_resolved" }, now);
+    if (t.ok) {
+      next = { ...next, ...t.next };
+      tx.cancelTimer("incident_quiet", incident.id);
+      tx.addTimeline({
+        incidentId: incident.id,
+        at: now,
+        kind: "resolved",
+        actor,
+        detail: { reason: "alerts_resolved" },
+      });
+    }
+  }
+  tx.saveIncident(next);
+}

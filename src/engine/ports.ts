@@ -1,0 +1,115 @@
+import type { Alert } from "../core/alert.js";
+import type { Incident, IncidentStatus } from "../core/incident.js";
+
+/**
+ * The ports the engine talks to. Adapters under src/store implement them (SQLite today;
+ * PostgreSQL and the in-memory store for replay later). Transactions are synchronous: a whole
+ * batch is applied and committed before the sender gets its answer.
+ */
+
+export type EventAction = "trigger" | "acknowledge" | "resolve" | "change";
+
+/** A raw event worth keeping: anything that changed state, and every change event. */
+export interface EventRecord {
+  receivedAt: number;
+  at: number;
+  source: string;
+  action: EventAction;
+  alertKey: string | null;
+  incidentId: number | null;
+  service: string | null;
+  summary: string;
+  raw: unknown;
+}
+
+export type TimelineKind =
+  | "opened"
+  | "alert_added"
+  | "alert_refired"
+  | "alert_severity_raised"
+  | "alert_resolved"
+  | "alert_expired"
+  | "acknowledged"
+  | "resolved";
+
+export interface TimelineEntry {
+  incidentId: number;
+  at: number;
+  kind: TimelineKind;
+  actor: string | null;
+  detail: Record<string, unknown>;
+}
+
+/** The one durable timer mechanism: rows with a due time, claimed under a lease. */
+export type TimerKind = "alert_expiry" | "incident_quiet" | "retention";
+
+export interface Timer {
+  id: number;
+  kind: TimerKind;
+  ref: number;
+  dueAt: number;
+  attempts: number;
+  leaseOwner: string | null;
+  leaseUntil: number | null;
+}
+
+export type NewIncident = Omit<Incident, "id">;
+export type NewAlert = Omit<Alert, "id">;
+
+export interface Tx {
+  /** The alert of this key in an open incident of this source, if any. */
+  currentAlert(source: string, alertKey: string): Alert | undefined;
+  openIncident(source: string, groupKey: string): Incident | undefined;
+  incident(id: number): Incident | undefined;
+  alert(id: number): Alert | undefined;
+  firingAlerts(incidentId: number): Alert[];
+  /** Latest last_seen over the incident's alerts (re-sends refresh alerts, not the incident). */
+  lastSeen(incidentId: number): number | null;
+
+  insertIncident(incident: NewIncident): number;
+  saveIncident(incident: Incident): void;
+  insertAlert(alert: NewAlert): number;
+  saveAlert(alert: Alert): void;
+  /** The hot path: a re-send refreshes its alert and writes nothing else. */
+  touchAlert(alert: Pick<Alert, "id" | "lastSeen" | "eventCount" | "endsAt" | "annotations" | "raw">): void;
+  insertEvent(event: EventRecord): void;
+  addTimeline(entry: TimelineEntry): void;
+
+  /** Sets the timer's due time ("set"), or moves it earlier only ("earliest"); clears any lease. */
+  armTimer(kind: TimerKind, ref: number, dueAt: number, mode: "set" | "earliest"): void;
+  cancelTimer(kind: TimerKind, ref: number): void;
+  /** Completes a claimed timer: deletes it, unless someone re-armed it since the claim. */
+  finishTimer(timer: Timer, owner: string): void;
+  /** Re-arms a claimed timer at a later time, unless someone re-armed it since the claim. */
+  rearmClaimed(timer: Timer, owner: string, dueAt: number): void;
+
+  pruneEvents(before: number, limit: number): number;
+  pruneIncidents(resolvedBefore: number, limit: number): number;
+}
+
+export interface IncidentFilter {
+  status?: IncidentStatus[];
+  service?: string;
+  source?: string;
+  /** Keyset paging: incidents with id below this. */
+  before?: number;
+  limit: number;
+}
+
+export interface TimelineRow extends TimelineEntry {
+  id: number;
+}
+
+export interface Store {
+  transaction<T>(fn: (tx: Tx) => T): T;
+  claimDueTimers(now: number, owner: string, leaseMs: number, limit: number): Timer[];
+  nextTimerDue(): number | null;
+  listIncidents(filter: IncidentFilter): Promise<Incident[]>;
+  incidentAlerts(incidentId: number): Promise<Alert[]>;
+  incidentTimeline(incidentId: number): Promise<TimelineRow[]>;
+  getIncident(id: number): Promise<Incident | undefined>;
+  /** For /readyz: the database answers and every migration has been applied. */
+  ready(): Promise<{ ok: true } | { ok: false; reason: string }>;
+  stats(): { timers: number; oldestDueTimer: number | null };
+  close(): Promise<void>;
+}

@@ -1,0 +1,77 @@
+import type { Config } from "../config/types.js";
+import { assertNever, type Incident, transition } from "../core/incident.js";
+import { resolveAlert } from "./ingest.js";
+import type { Timer, Tx } from "./ports.js";
+
+/** What a timer asks for after it ran: done (delete it) or run again later. */
+export type TimerNext = { kind: "done" } | { kind: "rearm"; dueAt: number };
+
+/** Retention pruning works in small batches so that ingest never waits long for the database. */
+export const PRUNE_BATCH = 500;
+const PRUNE_AGAIN_MS = 1_000;
+const PRUNE_IDLE_MS = 10 * 60_000;
+
+export interface TimerEnv {
+  config: Config;
+  now: number;
+}
+
+/** Runs one claimed timer inside a transaction. Each kind is handled here, exhaustively. */
+export function runTimer(tx: Tx, timer: Timer, env: TimerEnv): TimerNext {
+  switch (timer.kind) {
+    case "alert_expiry":
+      return expireAlert(tx, timer.ref, env.now);
+    case "incident_quiet":
+      return quietIncident(tx, timer.ref, env);
+    case "retention":
+      return prune(tx, env);
+    default:
+      return assertNever(timer.kind);
+  }
+}
+
+/** An Alertmanager v2 alert not refreshed before its endsAt resolves then. */
+function expireAlert(tx: Tx, alertId: number, now: number): TimerNext {
+  const alert = tx.alert(alertId);
+  if (alert === undefined || alert.status === "resolved" || alert.endsAt === null) return { kind: "done" };
+  if (alert.endsAt > now) return { kind: "rearm", dueAt: alert.endsAt };
+  resolveAlert(tx, alert, alert.endsAt, now, "alert_expired", "pagewise");
+  return { kind: "done" };
+}
+
+/** auto_resolve_after: an incident with no trigger (or re-send) for that long resolves itself. */
+function quietIncident(tx: Tx, incidentId: number, env: TimerEnv): TimerNext {
+  const incident = tx.incident(incidentId);
+  if (incident === undefined || incident.status === "resolved") return { kind: "done" };
+  const quiet = env.config.sources.get(incident.source)?.autoResolveAfter ?? null;
+  if (quiet === null) return { kind: "done" };
+  const last = Math.max(incident.lastEventAt, tx.lastSeen(incidentId) ?? 0);
+  if (last + quiet > env.now) return { kind: "rearm", dueAt: last + quiet };
+  autoResolve(tx, incident, env.now);
+  return { kind: "done" };
+}
+
+function autoResolve(tx: Tx, incident: Incident, now: number): void {
+  const t = transition(incident, { kind: "resolve", by: "pagewise", reason: "auto_resolved" }, now);
+  if (!t.ok) return;
+  for (const alert of tx.firingAlerts(incident.id)) {
+    tx.saveAlert({ ...alert, status: "resolved", resolvedAt: now });
+    tx.cancelTimer("alert_expiry", alert.id);
+  }
+  tx.saveIncident({ ...incident, ...t.next, openAlertCount: 0 });
+  tx.addTimeline({
+    incidentId: incident.id,
+    at: now,
+    kind: "resolved",
+    actor: "pagewise",
+    detail: { reason: "auto_resolved" },
+  });
+}
+
+function prune(tx: Tx, env: TimerEnv): TimerNext {
+  const before = env.now - env.config.retention;
+  const incidents = tx.pruneIncidents(before, PRUNE_BATCH);
+  const events = tx.pruneEvents(before, PRUNE_BATCH);
+  const more = incidents === PRUNE_BATCH || events === PRUNE_BATCH;
+  return { kind: "rearm", dueAt: env.now + (more ? PRUNE_AGAIN_MS : PRUNE_IDLE_MS) };
+}

@@ -1,0 +1,99 @@
+import { isUtf8 } from "node:buffer";
+import type { FastifyInstance } from "fastify";
+import { PagewiseError } from "../core/errors.js";
+
+/** Deeper JSON than this is refused before it is parsed: no payload we accept nests so far. */
+export const MAX_DEPTH = 64;
+
+const JSON_TYPES = ["application/json"];
+const JSON_SUFFIX = /^application\/[\w.-]+\+json$/;
+const NDJSON_TYPES = [
+  "application/x-ndjson",
+  "application/jsonl",
+  "application/x-jsonlines",
+  "application/json-seq",
+];
+
+/** Replaces Fastify's JSON parser: UTF-8 and depth are checked, and errors are ours. */
+export function registerBodyParsers(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  const json = (_req: unknown, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
+    try {
+      done(null, parseJson(body as Buffer));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  };
+  app.addContentTypeParser(JSON_TYPES, { parseAs: "buffer" }, json);
+  app.addContentTypeParser(JSON_SUFFIX, { parseAs: "buffer" }, json);
+  app.addContentTypeParser(NDJSON_TYPES, { parseAs: "buffer" }, (_req, body, done) => {
+    try {
+      done(null, new NdjsonBody(parseNdjson(body as Buffer)));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+}
+
+/** Marks a body that arrived as JSON Lines (only /ingest/events accepts it). */
+export class NdjsonBody {
+  constructor(readonly items: unknown[]) {}
+}
+
+function decode(buf: Buffer): string {
+  if (buf.length === 0) throw new PagewiseError("PW_INVALID_BODY", "the body is empty");
+  if (!isUtf8(buf)) throw new PagewiseError("PW_INVALID_BODY", "the body is not valid UTF-8");
+  const text = buf.toString("utf8");
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+export function parseJson(buf: Buffer): unknown {
+  const text = decode(buf);
+  checkDepth(text, 0);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new PagewiseError("PW_INVALID_BODY", `malformed JSON: ${(err as Error).message}`);
+  }
+}
+
+function parseNdjson(buf: Buffer): unknown[] {
+  const text = decode(buf);
+  const out: unknown[] = [];
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = (lines[i] as string).trim();
+    if (line === "") continue;
+    checkDepth(line, i + 1);
+    try {
+      out.push(JSON.parse(line));
+    } catch (err) {
+      throw new PagewiseError(
+        "PW_INVALID_BODY",
+        `malformed JSON on line ${i + 1}: ${(err as Error).message}`,
+      );
+    }
+  }
+  if (out.length === 0) throw new PagewiseError("PW_INVALID_BODY", "the body holds no events");
+  return out;
+}
+
+/** One pass over the text, counting brackets outside strings. */
+function checkDepth(text: string, line: number): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92)
+        i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      if (++depth > MAX_DEPTH) {
+        const where = line > 0 ? ` on line ${line}` : "";
+        throw new PagewiseError("PW_INVALID_BODY", `JSON nested deeper than ${MAX_DEPTH} levels${where}`);
+      }
+    } else if (c === 125 || c === 93) depth--;
+  }
+}

@@ -1,0 +1,84 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { EngineObserver } from "../engine/engine.js";
+import type { Store } from "../engine/ports.js";
+
+/** Pagewise's own metrics, so operators can alert on the alert router. One registry per server. */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly ingestEvents: Counter<"source" | "format" | "outcome">;
+  readonly ingestRequests: Counter<"source" | "format" | "result">;
+  readonly httpDuration: Histogram<"method" | "route" | "status_code">;
+  readonly timerRuns: Counter<"kind">;
+  readonly timerFailures: Counter<"kind">;
+  readonly timerLag: Histogram<"kind">;
+
+  constructor(store: Store, clockNow: () => number) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: "pagewise_" });
+    this.ingestEvents = new Counter({
+      name: "pagewise_ingest_events_total",
+      help: "Events received, by source, wire format and what happened to them",
+      labelNames: ["source", "format", "outcome"],
+      registers,
+    });
+    this.ingestRequests = new Counter({
+      name: "pagewise_ingest_requests_total",
+      help: "Ingest requests, by source, wire format and result (accepted, rejected, unauthorized, unavailable)",
+      labelNames: ["source", "format", "result"],
+      registers,
+    });
+    this.httpDuration = new Histogram({
+      name: "pagewise_http_request_duration_seconds",
+      help: "HTTP request latency",
+      labelNames: ["method", "route", "status_code"],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+    this.timerRuns = new Counter({
+      name: "pagewise_timer_runs_total",
+      help: "Durable timers run, by kind",
+      labelNames: ["kind"],
+      registers,
+    });
+    this.timerFailures = new Counter({
+      name: "pagewise_timer_failures_total",
+      help: "Durable timer runs that failed and will be retried after their lease",
+      labelNames: ["kind"],
+      registers,
+    });
+    this.timerLag = new Histogram({
+      name: "pagewise_timer_lag_seconds",
+      help: "How late a timer ran after its due time",
+      labelNames: ["kind"],
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+    new Gauge({
+      name: "pagewise_timers_pending",
+      help: "Durable timers waiting to run",
+      registers,
+      collect() {
+        this.set(store.stats().timers);
+      },
+    });
+    new Gauge({
+      name: "pagewise_timer_oldest_overdue_seconds",
+      help: "Now minus the due time of the oldest timer, when it is overdue (0 otherwise)",
+      registers,
+      collect() {
+        const oldest = store.stats().oldestDueTimer;
+        this.set(oldest === null ? 0 : Math.max(0, (clockNow() - oldest) / 1000));
+      },
+    });
+  }
+
+  observer(): EngineObserver {
+    return {
+      timerRan: (kind, lagMs) => {
+        this.timerRuns.inc({ kind });
+        this.timerLag.observe({ kind }, Math.max(0, lagMs) / 1000);
+      },
+      timerFailed: (kind) => this.timerFailures.inc({ kind }),
+    };
+  }
+}

@@ -1,0 +1,100 @@
+import type { FastifyInstance } from "fastify";
+import { PagewiseError } from "../../core/errors.js";
+import { INCIDENT_STATUSES, type IncidentStatus } from "../../core/incident.js";
+import type { Engine } from "../../engine/engine.js";
+import { tokenFor } from "../auth.js";
+import { alertJson, incidentJson, timelineJson } from "../present.js";
+
+const MAX_PAGE = 500;
+
+/** The incident API (API tokens only; a source's ingest key cannot read). */
+export function incidentRoutes(app: FastifyInstance, engine: Engine): void {
+  app.get("/api/v1/incidents", async (request) => {
+    tokenFor(engine.config, request, "viewer");
+    const q = request.query as Record<string, string | undefined>;
+    const status = parseStatuses(q.status);
+    const limit = parseIntParam(q.limit, "limit", 50, 1, MAX_PAGE);
+    const before =
+      q.cursor === undefined ? undefined : parseIntParam(q.cursor, "cursor", 0, 1, Number.MAX_SAFE_INTEGER);
+    const incidents = await engine.listIncidents({
+      ...(status === undefined ? {} : { status }),
+      ...(q.service === undefined ? {} : { service: q.service }),
+      ...(q.source === undefined ? {} : { source: q.source }),
+      ...(before === undefined ? {} : { before }),
+      limit,
+    });
+    const last = incidents.at(-1);
+    return {
+      incidents: incidents.map(incidentJson),
+      next_cursor: incidents.length === limit && last !== undefined ? String(last.id) : null,
+    };
+  });
+
+  app.get("/api/v1/incidents/:id", async (request) => {
+    tokenFor(engine.config, request, "viewer");
+    const id = incidentId(request.params);
+    const incident = await engine.store.getIncident(id);
+    if (incident === undefined) throw new PagewiseError("PW_NOT_FOUND", `incident ${id} does not exist`);
+    const [alerts, timeline] = await Promise.all([
+      engine.store.incidentAlerts(id),
+      engine.store.incidentTimeline(id),
+    ]);
+    return {
+      incident: {
+        ...incidentJson(incident),
+        alerts: alerts.map(alertJson),
+        timeline: timeline.map(timelineJson),
+      },
+    };
+  });
+
+  app.post("/api/v1/incidents/:id/acknowledge", async (request) => {
+    const token = tokenFor(engine.config, request, "responder");
+    return { incident: incidentJson(engine.acknowledge(incidentId(request.params), token.name)) };
+  });
+
+  app.post("/api/v1/incidents/:id/resolve", async (request) => {
+    const token = tokenFor(engine.config, request, "responder");
+    return { incident: incidentJson(engine.resolve(incidentId(request.params), token.name)) };
+  });
+}
+
+function incidentId(params: unknown): number {
+  const raw = (params as { id?: string }).id ?? "";
+  if (!/^\d{1,15}$/.test(raw)) throw new PagewiseError("PW_NOT_FOUND", `incident "${raw}" does not exist`);
+  return Number(raw);
+}
+
+function parseStatuses(raw: string | undefined): IncidentStatus[] | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  const out: IncidentStatus[] = [];
+  for (const s of raw.split(",")) {
+    if (s === "open") out.push("triggered", "validating", "acknowledged", "suppressed");
+    else if ((INCIDENT_STATUSES as readonly string[]).includes(s)) out.push(s as IncidentStatus);
+    else {
+      throw new PagewiseError(
+        "PW_INVALID_QUERY",
+        `status: "${s}" is not one of open, ${INCIDENT_STATUSES.join(", ")}`,
+        [{ path: "status", reason: `unknown status "${s}"` }],
+      );
+    }
+  }
+  return out;
+}
+
+function parseIntParam(
+  raw: string | undefined,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < min || n > max) {
+    throw new PagewiseError("PW_INVALID_QUERY", `${name}: must be a whole number from ${min} to ${max}`, [
+      { path: name, reason: `must be a whole number from ${min} to ${max}` },
+    ]);
+  }
+  return n;
+}

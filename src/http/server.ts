@@ -1,0 +1,50 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import type { Logger } from "pino";
+import { PagewiseError } from "../core/errors.js";
+import type { Engine } from "../engine/engine.js";
+import { registerBodyParsers } from "./body.js";
+import { sendError } from "./errors.js";
+import type { Metrics } from "./metrics.js";
+import { healthRoutes } from "./routes/health.js";
+import { incidentRoutes } from "./routes/incidents.js";
+import { ingestRoutes } from "./routes/ingest.js";
+import { pagerDutyRoutes } from "./routes/pagerduty.js";
+
+export interface ServerDeps {
+  engine: Engine;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+export function buildServer({ engine, metrics, logger }: ServerDeps): FastifyInstance {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    // Per-request logs cost more than the request at high rates; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: engine.config.bodyLimitBytes,
+    return503OnClosing: true,
+    keepAliveTimeout: 65_000,
+  });
+  registerBodyParsers(app);
+  app.setErrorHandler((err, request, reply) => sendError(request, reply, err));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(request, reply, new PagewiseError("PW_NOT_FOUND", `no route ${request.method} ${request.url}`)),
+  );
+  app.addHook("onResponse", (request, reply, done) => {
+    metrics.httpDuration.observe(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? "unmatched",
+        status_code: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+    done();
+  });
+
+  healthRoutes(app, engine, metrics);
+  ingestRoutes(app, engine, metrics);
+  pagerDutyRoutes(app, engine, metrics);
+  incidentRoutes(app, engine);
+  return app;
+}

@@ -1,0 +1,123 @@
+import { type Kysely, type Migration, type MigrationProvider, sql } from "kysely";
+
+/**
+ * Schema migrations, written with Kysely's schema builder so that a PostgreSQL dialect can run
+ * the same list. Append only: never edit a migration that has shipped.
+ */
+export const migrations: Record<string, Migration> = {
+  "0001_incidents_alerts_events_timers": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("incidents")
+        .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+        .addColumn("source", "text", (c) => c.notNull())
+        .addColumn("group_key", "text", (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("service", "text")
+        .addColumn("service_known", "integer", (c) => c.notNull())
+        .addColumn("team", "text")
+        .addColumn("tier", "integer", (c) => c.notNull())
+        .addColumn("severity", "text", (c) => c.notNull())
+        .addColumn("summary", "text", (c) => c.notNull())
+        .addColumn("opened_at", "bigint", (c) => c.notNull())
+        .addColumn("last_event_at", "bigint", (c) => c.notNull())
+        .addColumn("acknowledged_at", "bigint")
+        .addColumn("acknowledged_by", "text")
+        .addColumn("resolved_at", "bigint")
+        .addColumn("resolved_by", "text")
+        .addColumn("resolve_reason", "text")
+        .addColumn("alert_count", "integer", (c) => c.notNull())
+        .addColumn("open_alert_count", "integer", (c) => c.notNull())
+        .execute();
+      // At most one open incident per (source, group key): EVENTS.md.
+      await db.schema
+        .createIndex("incidents_open_group")
+        .on("incidents")
+        .columns(["source", "group_key"])
+        .unique()
+        .where(sql.ref("status"), "<>", "resolved")
+        .execute();
+      await db.schema.createIndex("incidents_status").on("incidents").columns(["status", "id"]).execute();
+      await db.schema.createIndex("incidents_service").on("incidents").columns(["service", "id"]).execute();
+      await db.schema.createIndex("incidents_resolved").on("incidents").columns(["resolved_at"]).execute();
+
+      await db.schema
+        .createTable("alerts")
+        .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+        .addColumn("incident_id", "integer", (c) => c.notNull())
+        .addColumn("source", "text", (c) => c.notNull())
+        .addColumn("alert_key", "text", (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("summary", "text", (c) => c.notNull())
+        .addColumn("severity", "text", (c) => c.notNull())
+        .addColumn("service", "text")
+        .addColumn("labels", "text", (c) => c.notNull())
+        .addColumn("annotations", "text", (c) => c.notNull())
+        .addColumn("links", "text", (c) => c.notNull())
+        .addColumn("upstream_score", "real")
+        .addColumn("starts_at", "bigint", (c) => c.notNull())
+        .addColumn("ends_at", "bigint")
+        .addColumn("first_seen", "bigint", (c) => c.notNull())
+        .addColumn("last_seen", "bigint", (c) => c.notNull())
+        .addColumn("resolved_at", "bigint")
+        .addColumn("event_count", "integer", (c) => c.notNull())
+        .addColumn("raw", "text", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("alerts_key").on("alerts").columns(["source", "alert_key", "id"]).execute();
+      await db.schema.createIndex("alerts_incident").on("alerts").columns(["incident_id"]).execute();
+
+      await db.schema
+        .createTable("events")
+        .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+        .addColumn("received_at", "bigint", (c) => c.notNull())
+        .addColumn("at", "bigint", (c) => c.notNull())
+        .addColumn("source", "text", (c) => c.notNull())
+        .addColumn("action", "text", (c) => c.notNull())
+        .addColumn("alert_key", "text")
+        .addColumn("incident_id", "integer")
+        .addColumn("service", "text")
+        .addColumn("summary", "text", (c) => c.notNull())
+        .addColumn("raw", "text", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("events_received").on("events").columns(["received_at"]).execute();
+      await db.schema.createIndex("events_incident").on("events").columns(["incident_id"]).execute();
+      await db.schema.createIndex("events_service_at").on("events").columns(["service", "at"]).execute();
+
+      await db.schema
+        .createTable("timeline")
+        .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+        .addColumn("incident_id", "integer", (c) => c.notNull())
+        .addColumn("at", "bigint", (c) => c.notNull())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("actor", "text")
+        .addColumn("detail", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("timeline_incident")
+        .on("timeline")
+        .columns(["incident_id", "id"])
+        .execute();
+
+      await db.schema
+        .createTable("timers")
+        .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("ref", "bigint", (c) => c.notNull())
+        .addColumn("due_at", "bigint", (c) => c.notNull())
+        .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("lease_owner", "text")
+        .addColumn("lease_until", "bigint")
+        .execute();
+      await db.schema.createIndex("timers_kind_ref").on("timers").columns(["kind", "ref"]).unique().execute();
+      await db.schema.createIndex("timers_due").on("timers").columns(["due_at"]).execute();
+    },
+  },
+};
+
+export const migrationProvider: MigrationProvider = {
+  async getMigrations() {
+    return migrations;
+  },
+};
+
+export const LATEST_MIGRATION = Object.keys(migrations).sort().at(-1) as string;

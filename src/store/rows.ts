@@ -1,0 +1,118 @@
+import type { Selectable } from "kysely";
+import type { Alert, AlertStatus } from "../core/alert.js";
+import type { Incident, IncidentStatus, ResolveReason } from "../core/incident.js";
+import type { Severity } from "../core/types.js";
+import type { Timer, TimerKind } from "../engine/ports.js";
+import type { AlertsTable, IncidentsTable, TimersTable } from "./tables.js";
+
+/** Row <-> domain mapping, shared by every dialect. Values were validated before they were written. */
+
+export function incidentFromRow(r: Selectable<IncidentsTable>): Incident {
+  return {
+    id: Number(r.id),
+    source: r.source,
+    groupKey: r.group_key,
+    status: r.status as IncidentStatus,
+    service: r.service,
+    serviceKnown: r.service_known === 1,
+    team: r.team,
+    tier: r.tier,
+    severity: r.severity as Severity,
+    summary: r.summary,
+    openedAt: Number(r.opened_at),
+    lastEventAt: Number(r.last_event_at),
+    acknowledgedAt: numOrNull(r.acknowledged_at),
+    acknowledgedBy: r.acknowledged_by,
+    resolvedAt: numOrNull(r.resolved_at),
+    resolvedBy: r.resolved_by,
+    resolveReason: r.resolve_reason as ResolveReason | null,
+    alertCount: r.alert_count,
+    openAlertCount: r.open_alert_count,
+  };
+}
+
+export function incidentToRow(i: Incident | Omit<Incident, "id">): Omit<Selectable<IncidentsTable>, "id"> {
+  return {
+    source: i.source,
+    group_key: i.groupKey,
+    status: i.status,
+    service: i.service,
+    service_known: i.serviceKnown ? 1 : 0,
+    team: i.team,
+    tier: i.tier,
+    severity: i.severity,
+    summary: i.summary,
+    opened_at: i.openedAt,
+    last_event_at: i.lastEventAt,
+    acknowledged_at: i.acknowledgedAt,
+    acknowledged_by: i.acknowledgedBy,
+    resolved_at: i.resolvedAt,
+    resolved_by: i.resolvedBy,
+    resolve_reason: i.resolveReason,
+    alert_count: i.alertCount,
+    open_alert_count: i.openAlertCount,
+  };
+}
+
+export function alertFromRow(r: Selectable<AlertsTable>): Alert {
+  return {
+    id: Number(r.id),
+    incidentId: Number(r.incident_id),
+    source: r.source,
+    alertKey: r.alert_key,
+    status: r.status as AlertStatus,
+    summary: r.summary,
+    severity: r.severity as Severity,
+    service: r.service,
+    labels: JSON.parse(r.labels),
+    annotations: JSON.parse(r.annotations),
+    links: JSON.parse(r.links),
+    upstreamScore: r.upstream_score,
+    startsAt: Number(r.starts_at),
+    endsAt: numOrNull(r.ends_at),
+    firstSeen: Number(r.first_seen),
+    lastSeen: Number(r.last_seen),
+    resolvedAt: numOrNull(r.resolved_at),
+    eventCount: r.event_count,
+    raw: JSON.parse(r.raw),
+  };
+}
+
+export function alertToRow(a: Alert | Omit<Alert, "id">): Omit<Selectable<AlertsTable>, "id"> {
+  return {
+    incident_id: a.incidentId,
+    source: a.source,
+    alert_key: a.alertKey,
+    status: a.status,
+    summary: a.summary,
+    severity: a.severity,
+    service: a.service,
+    labels: JSON.stringify(a.labels),
+    annotations: JSON.stringify(a.annotations),
+    links: JSON.stringify(a.links),
+    upstream_score: a.upstreamScore,
+    starts_at: a.startsAt,
+    ends_at: a.endsAt,
+    first_seen: a.firstSeen,
+    last_seen: a.lastSeen,
+    resolved_at: a.resolvedAt,
+    event_count: a.eventCount,
+    raw: JSON.stringify(a.raw),
+  };
+}
+
+export function timerFromRow(r: Selectable<TimersTable>): Timer {
+  return {
+    id: Number(r.id),
+    kind: r.kind as TimerKind,
+    ref: Number(r.ref),
+    dueAt: Number(r.due_at),
+    attempts: r.attempts,
+    leaseOwner: r.lease_owner,
+    leaseUntil: numOrNull(r.lease_until),
+  };
+}
+
+function numOrNull(v: number | bigint | null): number | null {
+  return v === null ? null : Number(v);
+}

@@ -1,0 +1,163 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { Kysely, Migrator, SqliteDialect } from "kysely";
+import type { Alert } from "../../core/alert.js";
+import { PagewiseError } from "../../core/errors.js";
+import type { Incident } from "../../core/incident.js";
+import type { IncidentFilter, Store, TimelineRow, Timer, Tx } from "../../engine/ports.js";
+import { LATEST_MIGRATION, migrationProvider } from "../migrations.js";
+import { alertFromRow, incidentFromRow, timerFromRow } from "../rows.js";
+import type { Tables } from "../tables.js";
+import { SqliteTx } from "./tx.js";
+
+export type Durability = "normal" | "full";
+
+export interface SqliteOptions {
+  path: string;
+  /** normal: survives kill -9 (WAL, synchronous=NORMAL). full: also survives power loss. */
+  durability: Durability;
+}
+
+/** SQLite errors that mean "not now", not "bad request": the sender should retry. */
+const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|CANTOPEN|READONLY|NOMEM|CORRUPT|NOTADB)/;
+
+export class SqliteStore implements Store {
+  readonly db: Database.Database;
+  readonly kysely: Kysely<Tables>;
+  private readonly tx: SqliteTx;
+  private readonly runInTx: (fn: (tx: Tx) => unknown) => unknown;
+  private readonly claimStmt: Database.Statement;
+  private readonly nextDueStmt: Database.Statement;
+  private readonly countTimersStmt: Database.Statement;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+    this.kysely = new Kysely<Tables>({ dialect: new SqliteDialect({ database: db }) });
+    this.tx = new SqliteTx(db);
+    const wrapped = db.transaction((fn: (tx: Tx) => unknown) => fn(this.tx));
+    this.runInTx = (fn) => wrapped.immediate(fn);
+    this.claimStmt = db.prepare(
+      `UPDATE timers SET lease_owner = ?, lease_until = ?, attempts = attempts + 1
+       WHERE id IN (SELECT id FROM timers WHERE due_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
+                    ORDER BY due_at LIMIT ?)
+       RETURNING *`,
+    );
+    this.nextDueStmt = db.prepare("SELECT MIN(due_at) AS due FROM timers").pluck();
+    this.countTimersStmt = db.prepare("SELECT COUNT(*) AS n, MIN(due_at) AS oldest FROM timers");
+  }
+
+  static async open(opts: SqliteOptions): Promise<SqliteStore> {
+    if (opts.path !== ":memory:") mkdirSync(dirname(opts.path), { recursive: true });
+    const db = new Database(opts.path);
+    db.pragma("journal_mode = WAL");
+    db.pragma(`synchronous = ${opts.durability === "full" ? "FULL" : "NORMAL"}`);
+    db.pragma("busy_timeout = 5000");
+    db.pragma("temp_store = MEMORY");
+    db.pragma("cache_size = -65536");
+    const kysely = new Kysely<unknown>({ dialect: new SqliteDialect({ database: db }) });
+    const { error, results } = await new Migrator({
+      db: kysely,
+      provider: migrationProvider,
+    }).migrateToLatest();
+    if (error !== undefined) {
+      const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
+      db.close();
+      throw new PagewiseError("PW_STORE_UNAVAILABLE", `migration ${failed} failed: ${String(error)}`);
+    }
+    return new SqliteStore(db);
+  }
+
+  transaction<T>(fn: (tx: Tx) => T): T {
+    try {
+      return this.runInTx(fn) as T;
+    } catch (err) {
+      throw asStoreError(err);
+    }
+  }
+
+  claimDueTimers(now: number, owner: string, leaseMs: number, limit: number): Timer[] {
+    try {
+      return this.claimStmt.all(owner, now + leaseMs, now, now, limit).map((r) => timerFromRow(r as never));
+    } catch (err) {
+      throw asStoreError(err);
+    }
+  }
+
+  nextTimerDue(): number | null {
+    const due = this.nextDueStmt.get() as number | bigint | null;
+    return due === null ? null : Number(due);
+  }
+
+  stats(): { timers: number; oldestDueTimer: number | null } {
+    const r = this.countTimersStmt.get() as { n: number; oldest: number | null };
+    return { timers: r.n, oldestDueTimer: r.oldest === null ? null : Number(r.oldest) };
+  }
+
+  async listIncidents(f: IncidentFilter): Promise<Incident[]> {
+    let q = this.kysely.selectFrom("incidents").selectAll();
+    if (f.status !== undefined && f.status.length > 0) q = q.where("status", "in", f.status);
+    if (f.service !== undefined) q = q.where("service", "=", f.service);
+    if (f.source !== undefined) q = q.where("source", "=", f.source);
+    if (f.before !== undefined) q = q.where("id", "<", f.before);
+    const rows = await q.orderBy("id", "desc").limit(f.limit).execute();
+    return rows.map(incidentFromRow);
+  }
+
+  async getIncident(id: number): Promise<Incident | undefined> {
+    const row = await this.kysely.selectFrom("incidents").selectAll().where("id", "=", id).executeTakeFirst();
+    return row === undefined ? undefined : incidentFromRow(row);
+  }
+
+  async incidentAlerts(incidentId: number): Promise<Alert[]> {
+    const rows = await this.kysely
+      .selectFrom("alerts")
+      .selectAll()
+      .where("incident_id", "=", incidentId)
+      .orderBy("id")
+      .execute();
+    return rows.map(alertFromRow);
+  }
+
+  async incidentTimeline(incidentId: number): Promise<TimelineRow[]> {
+    const rows = await this.kysely
+      .selectFrom("timeline")
+      .selectAll()
+      .where("incident_id", "=", incidentId)
+      .orderBy("id")
+      .execute();
+    return rows.map((r) => ({
+      id: Number(r.id),
+      incidentId: Number(r.incident_id),
+      at: Number(r.at),
+      kind: r.kind as TimelineRow["kind"],
+      actor: r.actor,
+      detail: JSON.parse(r.detail) as Record<string, unknown>,
+    }));
+  }
+
+  async ready(): Promise<{ ok: true } | { ok: false; reason: string }> {
+    try {
+      const row = this.db.prepare("SELECT name FROM kysely_migration ORDER BY name DESC LIMIT 1").get() as
+        | { name: string }
+        | undefined;
+      if (row?.name !== LATEST_MIGRATION)
+        return { ok: false, reason: `migration ${LATEST_MIGRATION} not applied` };
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, reason: (err as Error).message };
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function asStoreError(err: unknown): unknown {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === "string" && UNAVAILABLE.test(code)) {
+    return new PagewiseError("PW_STORE_UNAVAILABLE", `database unavailable (${code}); retry later`);
+  }
+  return err;
+}

@@ -1,0 +1,222 @@
+import type Database from "better-sqlite3";
+import type { Alert } from "../../core/alert.js";
+import type { Incident } from "../../core/incident.js";
+import type {
+  EventRecord,
+  NewAlert,
+  NewIncident,
+  TimelineEntry,
+  Timer,
+  TimerKind,
+  Tx,
+} from "../../engine/ports.js";
+import { alertFromRow, alertToRow, incidentFromRow, incidentToRow } from "../rows.js";
+
+const INCIDENT_COLS = [
+  "source",
+  "group_key",
+  "status",
+  "service",
+  "service_known",
+  "team",
+  "tier",
+  "severity",
+  "summary",
+  "opened_at",
+  "last_event_at",
+  "acknowledged_at",
+  "acknowledged_by",
+  "resolved_at",
+  "resolved_by",
+  "resolve_reason",
+  "alert_count",
+  "open_alert_count",
+];
+const ALERT_COLS = [
+  "incident_id",
+  "source",
+  "alert_key",
+  "status",
+  "summary",
+  "severity",
+  "service",
+  "labels",
+  "annotations",
+  "links",
+  "upstream_score",
+  "starts_at",
+  "ends_at",
+  "first_seen",
+  "last_seen",
+  "resolved_at",
+  "event_count",
+  "raw",
+];
+
+const insertSql = (table: string, cols: string[]) =>
+  `INSERT INTO ${table} (${cols.join(", ")}) VALUES (${cols.map((c) => `@${c}`).join(", ")})`;
+const updateSql = (table: string, cols: string[]) =>
+  `UPDATE ${table} SET ${cols.map((c) => `${c} = @${c}`).join(", ")} WHERE id = @id`;
+
+/** The engine's Tx over prepared statements; only used inside SqliteStore.transaction. */
+export class SqliteTx implements Tx {
+  private readonly s;
+
+  constructor(db: Database.Database) {
+    const p = (sql: string) => db.prepare(sql);
+    this.s = {
+      currentAlert: p(
+        `SELECT a.* FROM alerts a JOIN incidents i ON i.id = a.incident_id
+         WHERE a.source = ? AND a.alert_key = ? AND i.status <> 'resolved' ORDER BY a.id DESC LIMIT 1`,
+      ),
+      openIncident: p("SELECT * FROM incidents WHERE source = ? AND group_key = ? AND status <> 'resolved'"),
+      incident: p("SELECT * FROM incidents WHERE id = ?"),
+      alert: p("SELECT * FROM alerts WHERE id = ?"),
+      firingAlerts: p("SELECT * FROM alerts WHERE incident_id = ? AND status = 'firing' ORDER BY id"),
+      lastSeen: p("SELECT MAX(last_seen) FROM alerts WHERE incident_id = ?").pluck(),
+      insertIncident: p(insertSql("incidents", INCIDENT_COLS)),
+      saveIncident: p(updateSql("incidents", INCIDENT_COLS)),
+      insertAlert: p(insertSql("alerts", ALERT_COLS)),
+      saveAlert: p(updateSql("alerts", ALERT_COLS)),
+      touchAlert: p(
+        "UPDATE alerts SET last_seen = ?, event_count = ?, ends_at = ?, annotations = ?, raw = ? WHERE id = ?",
+      ),
+      insertEvent: p(
+        `INSERT INTO events (received_at, at, source, action, alert_key, incident_id, service, summary, raw)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      addTimeline: p("INSERT INTO timeline (incident_id, at, kind, actor, detail) VALUES (?, ?, ?, ?, ?)"),
+      armSet: p(
+        `INSERT INTO timers (kind, ref, due_at, attempts) VALUES (?, ?, ?, 0)
+         ON CONFLICT (kind, ref) DO UPDATE SET due_at = excluded.due_at, lease_owner = NULL, lease_until = NULL`,
+      ),
+      armEarliest: p(
+        `INSERT INTO timers (kind, ref, due_at, attempts) VALUES (?, ?, ?, 0)
+         ON CONFLICT (kind, ref) DO UPDATE SET due_at = excluded.due_at, lease_owner = NULL, lease_until = NULL
+         WHERE excluded.due_at < timers.due_at`,
+      ),
+      cancelTimer: p("DELETE FROM timers WHERE kind = ? AND ref = ?"),
+      finishTimer: p("DELETE FROM timers WHERE id = ? AND lease_owner = ?"),
+      rearmClaimed: p(
+        "UPDATE timers SET due_at = ?, lease_owner = NULL, lease_until = NULL, attempts = 0 WHERE id = ? AND lease_owner = ?",
+      ),
+      pruneEvents: p(
+        "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received_at < ? ORDER BY received_at LIMIT ?)",
+      ),
+      oldResolved: p(
+        "SELECT id FROM incidents WHERE status = 'resolved' AND resolved_at < ? ORDER BY resolved_at LIMIT ?",
+      ).pluck(),
+      deleteIncidentAlerts: p("DELETE FROM alerts WHERE incident_id = ?"),
+      deleteIncidentTimeline: p("DELETE FROM timeline WHERE incident_id = ?"),
+      deleteIncidentEvents: p("DELETE FROM events WHERE incident_id = ?"),
+      deleteIncidentTimers: p("DELETE FROM timers WHERE kind = 'incident_quiet' AND ref = ?"),
+      deleteIncident: p("DELETE FROM incidents WHERE id = ?"),
+    };
+  }
+
+  currentAlert(source: string, alertKey: string): Alert | undefined {
+    const row = this.s.currentAlert.get(source, alertKey);
+    return row === undefined ? undefined : alertFromRow(row as never);
+  }
+
+  openIncident(source: string, groupKey: string): Incident | undefined {
+    const row = this.s.openIncident.get(source, groupKey);
+    return row === undefined ? undefined : incidentFromRow(row as never);
+  }
+
+  incident(id: number): Incident | undefined {
+    const row = this.s.incident.get(id);
+    return row === undefined ? undefined : incidentFromRow(row as never);
+  }
+
+  alert(id: number): Alert | undefined {
+    const row = this.s.alert.get(id);
+    return row === undefined ? undefined : alertFromRow(row as never);
+  }
+
+  firingAlerts(incidentId: number): Alert[] {
+    return this.s.firingAlerts.all(incidentId).map((r) => alertFromRow(r as never));
+  }
+
+  lastSeen(incidentId: number): number | null {
+    const v = this.s.lastSeen.get(incidentId) as number | bigint | null;
+    return v === null ? null : Number(v);
+  }
+
+  insertIncident(incident: NewIncident): number {
+    return Number(this.s.insertIncident.run(incidentToRow(incident)).lastInsertRowid);
+  }
+
+  saveIncident(incident: Incident): void {
+    this.s.saveIncident.run({ ...incidentToRow(incident), id: incident.id });
+  }
+
+  insertAlert(alert: NewAlert): number {
+    return Number(this.s.insertAlert.run(alertToRow(alert)).lastInsertRowid);
+  }
+
+  saveAlert(alert: Alert): void {
+    this.s.saveAlert.run({ ...alertToRow(alert), id: alert.id });
+  }
+
+  touchAlert(a: Pick<Alert, "id" | "lastSeen" | "eventCount" | "endsAt" | "annotations" | "raw">): void {
+    this.s.touchAlert.run(
+      a.lastSeen,
+      a.eventCount,
+      a.endsAt,
+      JSON.stringify(a.annotations),
+      JSON.stringify(a.raw),
+      a.id,
+    );
+  }
+
+  insertEvent(e: EventRecord): void {
+    this.s.insertEvent.run(
+      e.receivedAt,
+      e.at,
+      e.source,
+      e.action,
+      e.alertKey,
+      e.incidentId,
+      e.service,
+      e.summary,
+      JSON.stringify(e.raw),
+    );
+  }
+
+  addTimeline(t: TimelineEntry): void {
+    this.s.addTimeline.run(t.incidentId, t.at, t.kind, t.actor, JSON.stringify(t.detail));
+  }
+
+  armTimer(kind: TimerKind, ref: number, dueAt: number, mode: "set" | "earliest"): void {
+    (mode === "set" ? this.s.armSet : this.s.armEarliest).run(kind, ref, dueAt);
+  }
+
+  cancelTimer(kind: TimerKind, ref: number): void {
+    this.s.cancelTimer.run(kind, ref);
+  }
+
+  finishTimer(timer: Timer, owner: string): void {
+    this.s.finishTimer.run(timer.id, owner);
+  }
+
+  rearmClaimed(timer: Timer, owner: string, dueAt: number): void {
+    this.s.rearmClaimed.run(dueAt, timer.id, owner);
+  }
+
+  pruneEvents(before: number, limit: number): number {
+    return this.s.pruneEvents.run(before, limit).changes;
+  }
+
+  pruneIncidents(resolvedBefore: number, limit: number): number {
+    const ids = this.s.oldResolved.all(resolvedBefore, limit) as number[];
+    for (const id of ids) {
+      this.s.deleteIncidentAlerts.run(id);
+      this.s.deleteIncidentTimeline.run(id);
+      this.s.deleteIncidentEvents.run(id);
+      this.s.deleteIncidentTimers.run(id);
+      this.s.deleteIncident.run(id);
+    }
+    return ids.length;
+  }
+}

@@ -1,0 +1,87 @@
+import type { Generated } from "kysely";
+
+/** Table shapes as stored (snake_case, times in ms since the epoch, JSON as text). */
+
+export interface IncidentsTable {
+  id: Generated<number>;
+  source: string;
+  group_key: string;
+  status: string;
+  service: string | null;
+  service_known: number;
+  team: string | null;
+  tier: number;
+  severity: string;
+  summary: string;
+  opened_at: number;
+  last_event_at: number;
+  acknowledged_at: number | null;
+  acknowledged_by: string | null;
+  resolved_at: number | null;
+  resolved_by: string | null;
+  resolve_reason: string | null;
+  alert_count: number;
+  open_alert_count: number;
+}
+
+export interface AlertsTable {
+  id: Generated<number>;
+  incident_id: number;
+  source: string;
+  alert_key: string;
+  status: string;
+  summary: string;
+  severity: string;
+  service: string | null;
+  labels: string;
+  annotations: string;
+  links: string;
+  upstream_score: number | null;
+  starts_at: number;
+  ends_at: number | null;
+  first_seen: number;
+  last_seen: number;
+  resolved_at: number | null;
+  event_count: number;
+  raw: string;
+}
+
+export interface EventsTable {
+  id: Generated<number>;
+  received_at: number;
+  at: number;
+  source: string;
+  action: string;
+  alert_key: string | null;
+  incident_id: number | null;
+  service: string | null;
+  summary: string;
+  raw: string;
+}
+
+export interface TimelineTable {
+  id: Generated<number>;
+  incident_id: number;
+  at: number;
+  kind: string;
+  actor: string | null;
+  detail: string;
+}
+
+export interface TimersTable {
+  id: Generated<number>;
+  kind: string;
+  ref: number;
+  due_at: number;
+  attempts: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+}
+
+export interface Tables {
+  incidents: IncidentsTable;
+  alerts: AlertsTable;
+  events: EventsTable;
+  timeline: TimelineTable;
+  timers: TimersTable;
+}
