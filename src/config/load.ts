@@ -49,7 +49,7 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env):
       doc.errors.map((e) => ({
         path: "",
         reason: e.message.split("\n")[0] ?? e.message,
-        line: e.linePos?.[0]?.line,
+        line: lines.linePos(e.pos[0]).line,
       })),
     );
   }

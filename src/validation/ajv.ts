@@ -59,6 +59,11 @@ function describe(e: ErrorObject): { path: string; reason: string } {
         path: pointerToPath(e.instancePath),
         reason: p.limit === 1 ? "must not be empty" : `must be at least ${p.limit} characters`,
       };
+    case "minProperties":
+      return {
+        path: pointerToPath(e.instancePath),
+        reason: p.limit === 1 ? "must not be empty" : `must have at least ${p.limit} keys`,
+      };
     case "maxItems":
       return { path: pointerToPath(e.instancePath), reason: `must have at most ${p.limit} items` };
     case "minItems":

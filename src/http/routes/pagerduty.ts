@@ -77,13 +77,11 @@ function pdInvalid(
 
 function pdUnknownKey(reply: FastifyReply, metrics: Metrics) {
   metrics.ingestRequests.inc({ source: "unknown", format: "pagerduty", result: "unauthorized" });
-  return reply
-    .code(401)
-    .send({
-      status: "unauthorized",
-      message: "Unknown routing key",
-      errors: ["'routing_key' is not a known source key"],
-    });
+  return reply.code(401).send({
+    status: "unauthorized",
+    message: "Unknown routing key",
+    errors: ["'routing_key' is not a known source key"],
+  });
 }
 
 function pdErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
