@@ -71,6 +71,14 @@ services:
     expect(problems.some((p) => p.startsWith("services[1].name: is required"))).toBe(true);
   });
 
+  it("lists shape problems and cross-reference problems in one pass", () => {
+    const text = MINIMAL.replace("team: payments\n    tier: 0", "team: paymnts\n    tier: 0\n    colour: blue");
+    expect(problemsOf(text)).toEqual([
+      "services[0].colour: unknown key (line 8)",
+      'services[0].team: unknown team "paymnts" (line 6)',
+    ]);
+  });
+
   it("requires at least one source", () => {
     expect(problemsOf("teams: []\n")).toEqual(["sources: is required (line 1)"]);
   });

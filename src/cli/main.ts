@@ -1,7 +1,6 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { loadConfigFile } from "../config/load.js";
 import { formatProblem, PagewiseError } from "../core/errors.js";
-import { serve } from "./serve.js";
 
 const program = new Command();
 program
@@ -28,6 +27,8 @@ program
       .default("info"),
   )
   .action(async (opts) => {
+    // Loaded on demand so that --help and policy validate start fast.
+    const { serve } = await import("./serve.js");
     await serve(opts);
   });
 

@@ -55,10 +55,18 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env):
   }
   const problems: Problem[] = [];
   const data = substitute(doc.toJS(), "", env, problems);
-  if (!validateFile(data)) problems.push(...ajvProblems(validateFile.errors));
-  if (problems.length === 0) {
-    const config = build(data as ConfigFile, problems, createHash("sha256").update(text).digest("hex"));
+  const shapeOk = validateFile(data);
+  if (!shapeOk) problems.push(...ajvProblems(validateFile.errors));
+  const hash = createHash("sha256").update(text).digest("hex");
+  if (shapeOk) {
+    const config = build(data as ConfigFile, problems, hash);
     if (problems.length === 0) return config;
+  } else {
+    // Cross-references are checked too, so one run lists every problem; a shape too broken to
+    // walk is left to the schema's messages.
+    try {
+      build(data as ConfigFile, problems, hash);
+    } catch {}
   }
   throw invalid(problems.map((p) => ({ ...p, line: p.line ?? lineOf(doc, lines, p.path) })));
 }
