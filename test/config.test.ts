@@ -72,7 +72,10 @@ services:
   });
 
   it("lists shape problems and cross-reference problems in one pass", () => {
-    const text = MINIMAL.replace("team: payments\n    tier: 0", "team: paymnts\n    tier: 0\n    colour: blue");
+    const text = MINIMAL.replace(
+      "team: payments\n    tier: 0",
+      "team: paymnts\n    tier: 0\n    colour: blue",
+    );
     expect(problemsOf(text)).toEqual([
       "services[0].colour: unknown key (line 8)",
       'services[0].team: unknown team "paymnts" (line 6)',
