@@ -179,6 +179,12 @@ function build(file: ConfigFile, problems: Problem[], hash: string): Config {
       severityMap: s.severity_map ?? {},
       autoResolveAfter: dur(s.auto_resolve_after, `${at}.auto_resolve_after`, AUTO_RESOLVE_DEFAULT[s.kind]),
       resolveTimeout: dur(s.resolve_timeout, `${at}.resolve_timeout`, "5m") ?? 5 * 60_000,
+      upstreamAnnotations:
+        s.upstream_annotation === undefined
+          ? (file.scoring?.upstream_annotations ?? [])
+          : typeof s.upstream_annotation === "string"
+            ? [s.upstream_annotation]
+            : s.upstream_annotation,
     };
     sources.set(s.name, source);
     sourcesByKey.set(s.key, source);
@@ -211,6 +217,7 @@ function build(file: ConfigFile, problems: Problem[], hash: string): Config {
 
   return {
     publicUrl: file.server?.public_url ?? null,
+    upstreamAnnotations: file.scoring?.upstream_annotations ?? [],
     retention: dur(file.server?.retention, "server.retention", DEFAULT_RETENTION) ?? 90 * 86_400_000,
     bodyLimitBytes: file.server?.body_limit_bytes ?? DEFAULT_BODY_LIMIT,
     severities,

@@ -38,6 +38,10 @@ const SourceSchema = T.Object(
     severity_map: T.Optional(T.Record(T.String(), SeverityName)),
     /** Resolve an incident that had no trigger for this long; "never" turns it off. */
     auto_resolve_after: T.Optional(Duration),
+    /** Annotation(s) holding this source's own confidence or anomaly score (e.g. z). */
+    upstream_annotation: T.Optional(
+      T.Union([T.String({ minLength: 1 }), T.Array(T.String({ minLength: 1 }))]),
+    ),
     /** Alertmanager API v2: expiry of an alert sent without endsAt (Alertmanager's resolve_timeout). */
     resolve_timeout: T.Optional(Duration),
   },
@@ -84,9 +88,18 @@ const ServerSchema = T.Object(
   strict,
 );
 
+const ScoringSchema = T.Object(
+  {
+    /** Annotations read as an upstream score when a source names none (first present wins). */
+    upstream_annotations: T.Optional(T.Array(T.String({ minLength: 1 }))),
+  },
+  strict,
+);
+
 export const ConfigSchema = T.Object(
   {
     server: T.Optional(ServerSchema),
+    scoring: T.Optional(ScoringSchema),
     severities: T.Optional(
       T.Object(
         {

@@ -23,6 +23,8 @@ export interface Source {
   autoResolveAfter: number | null;
   /** ms; expiry of an Alertmanager v2 alert sent without endsAt. */
   resolveTimeout: number;
+  /** Annotations read as the source's own confidence, first present wins. */
+  upstreamAnnotations: string[];
 }
 
 export interface Team {
@@ -56,6 +58,8 @@ export interface SeverityTargets {
 
 export interface Config {
   publicUrl: string | null;
+  /** Annotations read as an upstream score when a source names none. */
+  upstreamAnnotations: string[];
   /** ms: raw events and resolved incidents older than this are pruned. */
   retention: number;
   bodyLimitBytes: number;

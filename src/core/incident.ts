@@ -129,4 +129,8 @@ export interface Incident extends IncidentLifecycle {
   lastEventAt: number;
   alertCount: number;
   openAlertCount: number;
+  /** The latest confidence score (calibrated probability), its model, and when it was computed. */
+  score: number | null;
+  scoreModel: string | null;
+  scoredAt: number | null;
 }

@@ -2,9 +2,13 @@ import type { Config } from "../config/types.js";
 import type { Clock } from "../core/clock.js";
 import { PagewiseError } from "../core/errors.js";
 import { type Incident, transition } from "../core/incident.js";
+import { CONTEXT_HORIZON, ContextState, type Signal } from "../core/scoring/context.js";
+import { Learning } from "../core/scoring/learning.js";
+import { compileModel, DEFAULT_MODEL } from "../core/scoring/model.js";
+import type { ScoringState } from "../core/scoring/scorer.js";
 import type { InboundEvent } from "../core/types.js";
 import { applyEvents, type BatchOutcome } from "./ingest.js";
-import type { IncidentFilter, Store, TimerKind } from "./ports.js";
+import type { IncidentFilter, Store, TimerKind, Tx } from "./ports.js";
 import { runTimer } from "./timers.js";
 
 export interface EngineObserver {
@@ -18,7 +22,14 @@ export interface EngineOptions {
   /** How long a claimed timer stays ours before another worker may take it. */
   leaseMs?: number;
   observer?: EngineObserver;
+  /** The model and fast-learning state; the cold-start default when not given. */
+  scoring?: Omit<ScoringState, "context">;
+  /** Score every trigger (history runs, for alert-level metrics). */
+  scoreTriggers?: boolean;
 }
+
+/** Corroboration looks back 10 minutes; re-sends older than that do not matter to the context. */
+const RECENT_RESENDS = 10 * 60_000;
 
 /** The pipeline: everything the HTTP server, the CLI and the workers ask of Pagewise. */
 export class Engine {
@@ -28,6 +39,8 @@ export class Engine {
   private readonly owner: string;
   private readonly leaseMs: number;
   private readonly observer: EngineObserver;
+  scoring: ScoringState;
+  private readonly scoreTriggers: boolean;
 
   constructor(store: Store, clock: Clock, config: Config, opts: EngineOptions) {
     this.store = store;
@@ -36,12 +49,28 @@ export class Engine {
     this.owner = opts.owner;
     this.leaseMs = opts.leaseMs ?? 30_000;
     this.observer = opts.observer ?? {};
+    this.scoring = {
+      model: opts.scoring?.model ?? compileModel(DEFAULT_MODEL),
+      learning: opts.scoring?.learning ?? new Learning(),
+      context: new ContextState(),
+    };
+    this.scoreTriggers = opts.scoreTriggers ?? false;
+  }
+
+  private env(now: number) {
+    return { config: this.config, now, scoring: this.scoring, scoreTriggers: this.scoreTriggers };
   }
 
   /** Applies a validated batch; returns only after it committed (2xx means stored). */
   ingest(events: readonly InboundEvent[]): BatchOutcome {
     const now = this.clock.now();
-    return this.store.transaction((tx) => applyEvents(tx, events, { config: this.config, now }));
+    try {
+      return this.store.transaction((tx) => applyEvents(tx, events, this.env(now)));
+    } catch (err) {
+      // The context observed signals of a batch that did not commit: rebuild it from the store.
+      this.rebuildContext();
+      throw err;
+    }
   }
 
   acknowledge(id: number, by: string): Incident {
@@ -71,6 +100,7 @@ export class Engine {
         }
         tx.cancelTimer("incident_quiet", id);
         next = { ...next, openAlertCount: 0 };
+        this.observeLive(tx, { kind: "incident_close", at: now, incidentId: id });
       }
       tx.saveIncident(next);
       tx.addTimeline({
@@ -84,9 +114,23 @@ export class Engine {
     });
   }
 
-  /** Makes sure the recurring retention timer exists. */
+  private observeLive(tx: Tx, signal: Signal): void {
+    this.scoring.context.observe(signal);
+    tx.insertSignal(signal);
+  }
+
+  /** Rebuilds the in-memory context from stored signals (at start, and after a failed batch). */
+  rebuildContext(): void {
+    const now = this.clock.now();
+    const context = new ContextState();
+    for (const s of this.store.loadSignals(now - CONTEXT_HORIZON, now - RECENT_RESENDS)) context.observe(s);
+    this.scoring.context = context;
+  }
+
+  /** Loads the context and makes sure the recurring retention timer exists. */
   start(): void {
     const now = this.clock.now();
+    this.rebuildContext();
     this.store.transaction((tx) => tx.armTimer("retention", 0, now, "earliest"));
   }
 
@@ -100,7 +144,7 @@ export class Engine {
     for (const timer of claimed) {
       try {
         this.store.transaction((tx) => {
-          const next = runTimer(tx, timer, { config: this.config, now });
+          const next = runTimer(tx, timer, this.env(now));
           if (next.kind === "done") tx.finishTimer(timer, this.owner);
           else tx.rearmClaimed(timer, this.owner, next.dueAt);
         });

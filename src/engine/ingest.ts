@@ -1,8 +1,10 @@
-import { type Config, UNKNOWN_SERVICE_TIER } from "../config/types.js";
+import { UNKNOWN_SERVICE_TIER } from "../config/types.js";
 import { type Alert, stepAlert } from "../core/alert.js";
 import { type Incident, transition } from "../core/incident.js";
+import type { Signal } from "../core/scoring/context.js";
 import { type ChangeEvent, type InboundEvent, type SignalEvent, worstSeverity } from "../core/types.js";
 import type { Tx } from "./ports.js";
+import { alertnameOf, hostOf, type ScoringEnv, type ScoringOut, ScoringStep } from "./scoring.js";
 
 /** What happened to one event of a batch; returned to the sender and counted in /metrics. */
 export type EventOutcome =
@@ -22,37 +24,25 @@ export interface EventResult {
   note?: string;
 }
 
-/**
- * Moments at which an incident must be scored and decided again (EVENTS.md). The scoring and
- * policy issues consume them; a re-send never produces one.
- */
-export type DecisionPoint =
-  | { kind: "opened"; incidentId: number }
-  | { kind: "new_alert"; incidentId: number }
-  | { kind: "change"; service: string | null };
+/** `now` is the receive time: the clock's now when live, the event's time in replay. */
+export type IngestEnv = ScoringEnv;
 
-export interface IngestEnv {
-  config: Config;
-  /** Receive time: the clock's now when live, the event's time in replay. */
-  now: number;
-}
-
-export interface BatchOutcome {
+export interface BatchOutcome extends ScoringOut {
   results: EventResult[];
-  points: DecisionPoint[];
 }
 
 /** Applies one batch inside one transaction. Every write goes through `tx`. */
 export function applyEvents(tx: Tx, events: readonly InboundEvent[], env: IngestEnv): BatchOutcome {
   const results: EventResult[] = [];
-  const points: DecisionPoint[] = [];
+  const out: ScoringOut = { decisions: [], triggers: [] };
+  const step = new ScoringStep(tx, env, out);
   for (const ev of events) {
-    results.push(ev.kind === "change" ? applyChange(tx, ev, env, points) : applySignal(tx, ev, env, points));
+    results.push(ev.kind === "change" ? applyChange(tx, ev, env, step) : applySignal(tx, ev, env, step));
   }
-  return { results, points };
+  return { results, ...out };
 }
 
-function applyChange(tx: Tx, ev: ChangeEvent, env: IngestEnv, points: DecisionPoint[]): EventResult {
+function applyChange(tx: Tx, ev: ChangeEvent, env: IngestEnv, scoring: ScoringStep): EventResult {
   tx.insertEvent({
     receivedAt: env.now,
     at: ev.at ?? env.now,
@@ -64,11 +54,12 @@ function applyChange(tx: Tx, ev: ChangeEvent, env: IngestEnv, points: DecisionPo
     summary: ev.summary,
     raw: ev.raw,
   });
-  points.push({ kind: "change", service: ev.service });
+  scoring.observe({ kind: "change", at: env.now, service: ev.service });
+  if (ev.service !== null) scoring.corroborate("change", ev.service, null);
   return { outcome: "change", alertKey: null, incidentId: null };
 }
 
-function applySignal(tx: Tx, ev: SignalEvent, env: IngestEnv, points: DecisionPoint[]): EventResult {
+function applySignal(tx: Tx, ev: SignalEvent, env: IngestEnv, scoring: ScoringStep): EventResult {
   const now = env.now;
   const current = tx.currentAlert(ev.source, ev.alertKey) ?? null;
   const step = stepAlert(current, ev, now);
@@ -91,12 +82,12 @@ function applySignal(tx: Tx, ev: SignalEvent, env: IngestEnv, points: DecisionPo
 
   switch (step.kind) {
     case "noop":
+      if (ev.action === "trigger") scoring.scoreTrigger(ev, null, asScored(ev, 1));
       return result("ignored", current?.incidentId ?? null, step.why);
 
     case "open": {
       const existing = tx.openIncident(ev.source, ev.groupKey);
-      const incident =
-        existing === undefined ? openIncident(tx, ev, env) : joinIncident(tx, existing, ev, now);
+      let incident = existing === undefined ? openIncident(tx, ev, env) : joinIncident(tx, existing, ev, now);
       const alert: Omit<Alert, "id"> = {
         incidentId: incident.id,
         source: ev.source,
@@ -120,11 +111,19 @@ function applySignal(tx: Tx, ev: SignalEvent, env: IngestEnv, points: DecisionPo
       const alertId = tx.insertAlert(alert);
       if (ev.endsAt !== null) tx.armTimer("alert_expiry", alertId, ev.endsAt, "set");
       record(incident.id);
-      points.push(
-        existing === undefined
-          ? { kind: "opened", incidentId: incident.id }
-          : { kind: "new_alert", incidentId: incident.id },
-      );
+      // Scored against the context just before this alert, then observed.
+      scoring.scoreTrigger(ev, incident, alert);
+      incident = scoring.decide(existing === undefined ? "opened" : "new_alert", incident, alert);
+      if (existing === undefined) {
+        scoring.observe({
+          kind: "incident_open",
+          at: now,
+          incidentId: incident.id,
+          service: incident.service,
+          team: incident.team,
+        });
+      }
+      fire(scoring, ev, incident, now);
       return result(existing === undefined ? "opened" : "joined", incident.id);
     }
 
@@ -159,6 +158,8 @@ function applySignal(tx: Tx, ev: SignalEvent, env: IngestEnv, points: DecisionPo
         detail: { alert_key: ev.alertKey },
       });
       record(incident.id);
+      scoring.scoreTrigger(ev, incident, { ...alert, eventCount: alert.eventCount + 1 });
+      fire(scoring, ev, incident, now);
       return result("refired", incident.id);
     }
 
@@ -199,6 +200,22 @@ function applySignal(tx: Tx, ev: SignalEvent, env: IngestEnv, points: DecisionPo
           raw: ev.raw,
         });
       }
+      if (env.scoreTriggers === true) {
+        const incident = tx.incident(alert.incidentId) ?? null;
+        scoring.scoreTrigger(ev, incident, {
+          ...alert,
+          severity: ev.severity,
+          eventCount: alert.eventCount + 1,
+        });
+      }
+      scoring.observe({
+        kind: "resend",
+        at: now,
+        source: ev.source,
+        alertname: alertnameOf(alert.labels),
+        service: alert.service,
+        host: hostOf(alert.labels),
+      });
       // Re-sends usually push endsAt later; the timer re-arms itself lazily when it fires.
       if (ev.endsAt !== null && (alert.endsAt === null || ev.endsAt < alert.endsAt)) {
         tx.armTimer("alert_expiry", alert.id, ev.endsAt, "earliest");
@@ -215,6 +232,7 @@ function applySignal(tx: Tx, ev: SignalEvent, env: IngestEnv, points: DecisionPo
         now,
         "alert_resolved",
         ev.source,
+        scoring,
       );
       record(alert.incidentId);
       return result("resolved", alert.incidentId);
@@ -267,6 +285,9 @@ function openIncident(tx: Tx, ev: SignalEvent, env: IngestEnv): Incident {
     resolveReason: null,
     alertCount: 1,
     openAlertCount: 1,
+    score: null,
+    scoreModel: null,
+    scoredAt: null,
   };
   const id = tx.insertIncident(fresh);
   const detail: Record<string, unknown> = { alert_key: ev.alertKey, group_key: ev.groupKey };
@@ -312,8 +333,10 @@ export function resolveAlert(
   now: number,
   kind: "alert_resolved" | "alert_expired",
   actor: string,
+  observe: { observe(s: Signal): void },
 ): void {
   tx.saveAlert({ ...alert, status: "resolved", resolvedAt });
+  observe.observe({ kind: "resolve", at: now, source: alert.source, alertKey: alert.alertKey });
   tx.cancelTimer("alert_expiry", alert.id);
   const incident = tx.incident(alert.incidentId);
   if (incident === undefined) return;
@@ -325,6 +348,7 @@ export function resolveAlert(
     if (t.ok) {
       next = { ...next, ...t.next };
       tx.cancelTimer("incident_quiet", incident.id);
+      observe.observe({ kind: "incident_close", at: now, incidentId: incident.id });
       tx.addTimeline({
         incidentId: incident.id,
         at: now,
@@ -335,4 +359,40 @@ export function resolveAlert(
     }
   }
   tx.saveIncident(next);
+}
+
+/**
+ * A fire is observed after its own score; a new alertname or source on the service is new
+ * evidence that re-scores the service's other open incidents.
+ */
+function fire(scoring: ScoringStep, ev: SignalEvent, incident: Incident, now: number): void {
+  const alertname = alertnameOf(ev.labels);
+  const service = incident.service;
+  const fresh = service !== null && scoring.isNewEvidence(now, ev.source, alertname, service);
+  scoring.observe({
+    kind: "fire",
+    at: now,
+    source: ev.source,
+    alertKey: ev.alertKey,
+    alertname,
+    service,
+    host: hostOf(ev.labels),
+    team: incident.team,
+    incidentId: incident.id,
+  });
+  if (fresh && service !== null) scoring.corroborate("corroborated", service, incident.id);
+}
+
+/** A trigger seen as an alert, for scoring it before it is stored. */
+function asScored(ev: SignalEvent, eventCount: number) {
+  return {
+    source: ev.source,
+    alertKey: ev.alertKey,
+    labels: ev.labels,
+    annotations: ev.annotations,
+    service: ev.service,
+    severity: ev.severity,
+    eventCount,
+    upstreamScore: ev.upstreamScore,
+  };
 }

@@ -1,5 +1,7 @@
 import type { Alert } from "../core/alert.js";
 import type { Incident, IncidentStatus } from "../core/incident.js";
+import type { Signal } from "../core/scoring/context.js";
+import type { Contribution } from "../core/scoring/model.js";
 
 /**
  * The ports the engine talks to. Adapters under src/store implement them (SQLite today;
@@ -53,6 +55,19 @@ export interface Timer {
   leaseUntil: number | null;
 }
 
+/** Why an incident was scored and decided (EVENTS.md). */
+export type DecisionReason = "opened" | "new_alert" | "corroborated" | "change";
+
+export interface ScoreRecord {
+  incidentId: number;
+  at: number;
+  reason: DecisionReason;
+  value: number;
+  modelVersion: string;
+  features: Record<string, number>;
+  contributions: Contribution[];
+}
+
 export type NewIncident = Omit<Incident, "id">;
 export type NewAlert = Omit<Alert, "id">;
 
@@ -74,6 +89,9 @@ export interface Tx {
   touchAlert(alert: Pick<Alert, "id" | "lastSeen" | "eventCount" | "endsAt" | "annotations" | "raw">): void;
   insertEvent(event: EventRecord): void;
   addTimeline(entry: TimelineEntry): void;
+  /** Context signals, kept so the in-memory context can be rebuilt after a restart. */
+  insertSignal(signal: Signal): void;
+  insertScore(score: ScoreRecord): void;
 
   /** Sets the timer's due time ("set"), or moves it earlier only ("earliest"); clears any lease. */
   armTimer(kind: TimerKind, ref: number, dueAt: number, mode: "set" | "earliest"): void;
@@ -84,6 +102,7 @@ export interface Tx {
   rearmClaimed(timer: Timer, owner: string, dueAt: number): void;
 
   pruneEvents(before: number, limit: number): number;
+  pruneSignals(before: number, limit: number): number;
   pruneIncidents(resolvedBefore: number, limit: number): number;
 }
 
@@ -108,6 +127,9 @@ export interface Store {
   incidentAlerts(incidentId: number): Promise<Alert[]>;
   incidentTimeline(incidentId: number): Promise<TimelineRow[]>;
   getIncident(id: number): Promise<Incident | undefined>;
+  incidentScores(incidentId: number): Promise<(ScoreRecord & { id: number })[]>;
+  /** Signals since `since` in time order, plus a resend for every alert seen since `recentSince`. */
+  loadSignals(since: number, recentSince: number): Signal[];
   /** For /readyz: the database answers and every migration has been applied. */
   ready(): Promise<{ ok: true } | { ok: false; reason: string }>;
   stats(): { timers: number; oldestDueTimer: number | null };

@@ -1,7 +1,8 @@
-import type { Config } from "../config/types.js";
 import { assertNever, type Incident, transition } from "../core/incident.js";
+import { CONTEXT_HORIZON } from "../core/scoring/context.js";
 import { resolveAlert } from "./ingest.js";
 import type { Timer, Tx } from "./ports.js";
+import { type ScoringEnv, ScoringStep } from "./scoring.js";
 
 /** What a timer asks for after it ran: done (delete it) or run again later. */
 export type TimerNext = { kind: "done" } | { kind: "rearm"; dueAt: number };
@@ -11,18 +12,16 @@ export const PRUNE_BATCH = 500;
 const PRUNE_AGAIN_MS = 1_000;
 const PRUNE_IDLE_MS = 10 * 60_000;
 
-export interface TimerEnv {
-  config: Config;
-  now: number;
-}
+export type TimerEnv = ScoringEnv;
 
 /** Runs one claimed timer inside a transaction. Each kind is handled here, exhaustively. */
 export function runTimer(tx: Tx, timer: Timer, env: TimerEnv): TimerNext {
+  const scoring = new ScoringStep(tx, env, { decisions: [], triggers: [] });
   switch (timer.kind) {
     case "alert_expiry":
-      return expireAlert(tx, timer.ref, env.now);
+      return expireAlert(tx, timer.ref, env.now, scoring);
     case "incident_quiet":
-      return quietIncident(tx, timer.ref, env);
+      return quietIncident(tx, timer.ref, env, scoring);
     case "retention":
       return prune(tx, env);
     default:
@@ -31,34 +30,36 @@ export function runTimer(tx: Tx, timer: Timer, env: TimerEnv): TimerNext {
 }
 
 /** An Alertmanager v2 alert not refreshed before its endsAt resolves then. */
-function expireAlert(tx: Tx, alertId: number, now: number): TimerNext {
+function expireAlert(tx: Tx, alertId: number, now: number, scoring: ScoringStep): TimerNext {
   const alert = tx.alert(alertId);
   if (alert === undefined || alert.status === "resolved" || alert.endsAt === null) return { kind: "done" };
   if (alert.endsAt > now) return { kind: "rearm", dueAt: alert.endsAt };
-  resolveAlert(tx, alert, alert.endsAt, now, "alert_expired", "pagewise");
+  resolveAlert(tx, alert, alert.endsAt, now, "alert_expired", "pagewise", scoring);
   return { kind: "done" };
 }
 
 /** auto_resolve_after: an incident with no trigger (or re-send) for that long resolves itself. */
-function quietIncident(tx: Tx, incidentId: number, env: TimerEnv): TimerNext {
+function quietIncident(tx: Tx, incidentId: number, env: TimerEnv, scoring: ScoringStep): TimerNext {
   const incident = tx.incident(incidentId);
   if (incident === undefined || incident.status === "resolved") return { kind: "done" };
   const quiet = env.config.sources.get(incident.source)?.autoResolveAfter ?? null;
   if (quiet === null) return { kind: "done" };
   const last = Math.max(incident.lastEventAt, tx.lastSeen(incidentId) ?? 0);
   if (last + quiet > env.now) return { kind: "rearm", dueAt: last + quiet };
-  autoResolve(tx, incident, env.now);
+  autoResolve(tx, incident, env.now, scoring);
   return { kind: "done" };
 }
 
-function autoResolve(tx: Tx, incident: Incident, now: number): void {
+function autoResolve(tx: Tx, incident: Incident, now: number, scoring: ScoringStep): void {
   const t = transition(incident, { kind: "resolve", by: "pagewise", reason: "auto_resolved" }, now);
   if (!t.ok) return;
   for (const alert of tx.firingAlerts(incident.id)) {
     tx.saveAlert({ ...alert, status: "resolved", resolvedAt: now });
     tx.cancelTimer("alert_expiry", alert.id);
+    scoring.observe({ kind: "resolve", at: now, source: alert.source, alertKey: alert.alertKey });
   }
   tx.saveIncident({ ...incident, ...t.next, openAlertCount: 0 });
+  scoring.observe({ kind: "incident_close", at: now, incidentId: incident.id });
   tx.addTimeline({
     incidentId: incident.id,
     at: now,
@@ -72,6 +73,8 @@ function prune(tx: Tx, env: TimerEnv): TimerNext {
   const before = env.now - env.config.retention;
   const incidents = tx.pruneIncidents(before, PRUNE_BATCH);
   const events = tx.pruneEvents(before, PRUNE_BATCH);
-  const more = incidents === PRUNE_BATCH || events === PRUNE_BATCH;
+  // Signals only feed the context, whose longest window is a week.
+  const signals = tx.pruneSignals(env.now - CONTEXT_HORIZON, PRUNE_BATCH);
+  const more = incidents === PRUNE_BATCH || events === PRUNE_BATCH || signals === PRUNE_BATCH;
   return { kind: "rearm", dueAt: env.now + (more ? PRUNE_AGAIN_MS : PRUNE_IDLE_MS) };
 }

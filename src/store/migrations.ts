@@ -114,6 +114,67 @@ export const migrations: Record<string, Migration> = {
   },
 };
 
+migrations["0002_scoring"] = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable("incidents").addColumn("score", "real").execute();
+    await db.schema.alterTable("incidents").addColumn("score_model", "text").execute();
+    await db.schema.alterTable("incidents").addColumn("scored_at", "bigint").execute();
+
+    // What the in-memory context is folded from; a restart folds them again (a week at most).
+    await db.schema
+      .createTable("signals")
+      .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+      .addColumn("at", "bigint", (c) => c.notNull())
+      .addColumn("kind", "text", (c) => c.notNull())
+      .addColumn("body", "text", (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex("signals_at").on("signals").columns(["at", "id"]).execute();
+
+    await db.schema
+      .createTable("scores")
+      .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+      .addColumn("incident_id", "integer", (c) => c.notNull())
+      .addColumn("at", "bigint", (c) => c.notNull())
+      .addColumn("reason", "text", (c) => c.notNull())
+      .addColumn("value", "real", (c) => c.notNull())
+      .addColumn("model_version", "text", (c) => c.notNull())
+      .addColumn("features", "text", (c) => c.notNull())
+      .addColumn("contributions", "text", (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex("scores_incident").on("scores").columns(["incident_id", "id"]).execute();
+
+    await db.schema
+      .createTable("feedback")
+      .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+      .addColumn("incident_id", "integer", (c) => c.notNull())
+      .addColumn("at", "bigint", (c) => c.notNull())
+      .addColumn("author", "text", (c) => c.notNull())
+      .addColumn("verdict", "text", (c) => c.notNull())
+      .addColumn("route_fit", "text")
+      .addColumn("note", "text")
+      .execute();
+    await db.schema.createIndex("feedback_incident").on("feedback").columns(["incident_id", "id"]).execute();
+
+    // Fast-learning counts; they outlive incidents (retention prunes incidents, not what they taught).
+    await db.schema
+      .createTable("learning")
+      .addColumn("source", "text", (c) => c.notNull())
+      .addColumn("alertname", "text", (c) => c.notNull())
+      .addColumn("genuine", "real", (c) => c.notNull())
+      .addColumn("false_alarms", "real", (c) => c.notNull())
+      .addPrimaryKeyConstraint("learning_pk", ["source", "alertname"])
+      .execute();
+
+    await db.schema
+      .createTable("models")
+      .addColumn("version", "text", (c) => c.primaryKey())
+      .addColumn("created_at", "bigint", (c) => c.notNull())
+      .addColumn("body", "text", (c) => c.notNull())
+      .addColumn("active", "integer", (c) => c.notNull())
+      .execute();
+  },
+};
+
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
     return migrations;

@@ -28,6 +28,9 @@ export function incidentFromRow(r: Selectable<IncidentsTable>): Incident {
     resolveReason: r.resolve_reason as ResolveReason | null,
     alertCount: r.alert_count,
     openAlertCount: r.open_alert_count,
+    score: r.score,
+    scoreModel: r.score_model,
+    scoredAt: numOrNull(r.scored_at),
   };
 }
 
@@ -51,6 +54,9 @@ export function incidentToRow(i: Incident | Omit<Incident, "id">): Omit<Selectab
     resolve_reason: i.resolveReason,
     alert_count: i.alertCount,
     open_alert_count: i.openAlertCount,
+    score: i.score,
+    score_model: i.scoreModel,
+    scored_at: i.scoredAt,
   };
 }
 

@@ -22,6 +22,9 @@ export interface IncidentsTable {
   resolve_reason: string | null;
   alert_count: number;
   open_alert_count: number;
+  score: number | null;
+  score_model: string | null;
+  scored_at: number | null;
 }
 
 export interface AlertsTable {
@@ -78,7 +81,54 @@ export interface TimersTable {
   lease_until: number | null;
 }
 
+export interface SignalsTable {
+  id: Generated<number>;
+  at: number;
+  kind: string;
+  body: string;
+}
+
+export interface ScoresTable {
+  id: Generated<number>;
+  incident_id: number;
+  at: number;
+  reason: string;
+  value: number;
+  model_version: string;
+  features: string;
+  contributions: string;
+}
+
+export interface FeedbackTable {
+  id: Generated<number>;
+  incident_id: number;
+  at: number;
+  author: string;
+  verdict: string;
+  route_fit: string | null;
+  note: string | null;
+}
+
+export interface LearningTable {
+  source: string;
+  alertname: string;
+  genuine: number;
+  false_alarms: number;
+}
+
+export interface ModelsTable {
+  version: string;
+  created_at: number;
+  body: string;
+  active: number;
+}
+
 export interface Tables {
+  signals: SignalsTable;
+  scores: ScoresTable;
+  feedback: FeedbackTable;
+  learning: LearningTable;
+  models: ModelsTable;
   incidents: IncidentsTable;
   alerts: AlertsTable;
   events: EventsTable;

@@ -47,6 +47,11 @@ export interface LogisticOptions {
   /** Largest change of any row's log-odds by the next Newton step; default 1e-4. (The step is then
    * taken, and Newton's error after it is about its square.) */
   stepTol?: number;
+  /**
+   * A fixed log-odds offset per row: z_i = offset_i + w·x_i + b. With the offset being a prior
+   * model's log-odds, the L2 penalty pulls toward that model instead of toward zero.
+   */
+  offsets?: ArrayLike<number>;
 }
 
 /** |bias| reported when every label is the same class and the optimum is at infinity. */
@@ -109,6 +114,9 @@ export function fitLogistic(
   const gradTol = new Float64Array(m);
   const totalWeight = validate(rows, labels, opts, d, gradTol);
   const { l2, weights: sw } = opts;
+  const off = opts.offsets;
+  if (off !== undefined && off.length !== n)
+    throw new RangeError(`fitLogistic: ${off.length} offsets for ${n} rows`);
   const maxIter = opts.maxIter ?? 100;
   const tol = opts.tol ?? 1e-10;
   for (let j = 0; j < m; j++) gradTol[j] = tol * (1 + (gradTol[j] as number));
@@ -133,7 +141,7 @@ export function fitLogistic(
   const objective = (t: Float64Array): number => {
     let f = 0;
     for (let i = 0; i < n; i++) {
-      f += sampleWeight(sw, i) * loss(linear(t, rows[i] as Row, d), labels[i] as number);
+      f += sampleWeight(sw, i) * loss(linear(t, rows[i] as Row, d) + offsetAt(off, i), labels[i] as number);
     }
     for (let j = 0; j < d; j++) f += 0.5 * l2 * (t[j] as number) ** 2;
     return f;
@@ -149,7 +157,7 @@ export function fitLogistic(
   let converged = false;
 
   while (true) {
-    gradientAndHessian(theta, rows, labels, sw, l2, d, grad, hess);
+    gradientAndHessian(theta, rows, labels, sw, off, l2, d, grad, hess);
     newtonStep(hess, grad, m, chol, step);
     if (gradientSmall(grad, gradTol) && maxLogOddsChange(step, rows, d) <= stepTol) {
       // Take the last (tiny) step: Newton's error after it is about the square of its size.
@@ -198,6 +206,10 @@ function sampleWeight(weights: ArrayLike<number> | undefined, i: number): number
   return weights === undefined ? 1 : (weights[i] as number);
 }
 
+function offsetAt(offsets: ArrayLike<number> | undefined, i: number): number {
+  return offsets === undefined ? 0 : (offsets[i] as number);
+}
+
 function linear(theta: Float64Array, row: Row, d: number): number {
   let z = theta[d] as number;
   for (let j = 0; j < d; j++) z += (theta[j] as number) * (row[j] as number);
@@ -216,6 +228,7 @@ function gradientAndHessian(
   rows: readonly Row[],
   labels: ArrayLike<number>,
   sw: ArrayLike<number> | undefined,
+  off: ArrayLike<number> | undefined,
   l2: number,
   d: number,
   grad: Float64Array,
@@ -228,7 +241,7 @@ function gradientAndHessian(
     const row = rows[i] as Row;
     const s = sampleWeight(sw, i);
     if (s === 0) continue;
-    const z = linear(theta, row, d);
+    const z = linear(theta, row, d) + offsetAt(off, i);
     const y = labels[i] as number;
     // p − y as p(1 − y) − (1 − p)y, and p(1 − p), from σ(z) and σ(−z): no cancellation when p ≈ 1.
     const p = sigmoid(z);

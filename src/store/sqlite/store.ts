@@ -5,7 +5,8 @@ import { Kysely, Migrator, SqliteDialect } from "kysely";
 import type { Alert } from "../../core/alert.js";
 import { PagewiseError } from "../../core/errors.js";
 import type { Incident } from "../../core/incident.js";
-import type { IncidentFilter, Store, TimelineRow, Timer, Tx } from "../../engine/ports.js";
+import type { Signal } from "../../core/scoring/context.js";
+import type { IncidentFilter, ScoreRecord, Store, TimelineRow, Timer, Tx } from "../../engine/ports.js";
 import { LATEST_MIGRATION, migrationProvider } from "../migrations.js";
 import { alertFromRow, incidentFromRow, timerFromRow } from "../rows.js";
 import type { Tables } from "../tables.js";
@@ -134,6 +135,51 @@ export class SqliteStore implements Store {
       actor: r.actor,
       detail: JSON.parse(r.detail) as Record<string, unknown>,
     }));
+  }
+
+  async incidentScores(incidentId: number): Promise<(ScoreRecord & { id: number })[]> {
+    const rows = await this.kysely
+      .selectFrom("scores")
+      .selectAll()
+      .where("incident_id", "=", incidentId)
+      .orderBy("id")
+      .execute();
+    return rows.map((r) => ({
+      id: Number(r.id),
+      incidentId: Number(r.incident_id),
+      at: Number(r.at),
+      reason: r.reason as ScoreRecord["reason"],
+      value: r.value,
+      modelVersion: r.model_version,
+      features: JSON.parse(r.features) as Record<string, number>,
+      contributions: JSON.parse(r.contributions) as ScoreRecord["contributions"],
+    }));
+  }
+
+  loadSignals(since: number, recentSince: number): Signal[] {
+    const out: Signal[] = [];
+    for (const r of this.db
+      .prepare("SELECT body FROM signals WHERE at >= ? ORDER BY at, id")
+      .iterate(since)) {
+      out.push(JSON.parse((r as { body: string }).body) as Signal);
+    }
+    const recent = this.db
+      .prepare(
+        "SELECT source, labels, service, last_seen FROM alerts WHERE last_seen >= ? AND status = 'firing'",
+      )
+      .all(recentSince) as { source: string; labels: string; service: string | null; last_seen: number }[];
+    for (const a of recent) {
+      const labels = JSON.parse(a.labels) as Record<string, string>;
+      out.push({
+        kind: "resend",
+        at: Number(a.last_seen),
+        source: a.source,
+        alertname: labels.alertname ?? "",
+        service: a.service,
+        host: labels.host ?? null,
+      });
+    }
+    return out;
   }
 
   async ready(): Promise<{ ok: true } | { ok: false; reason: string }> {

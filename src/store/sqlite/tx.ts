@@ -1,10 +1,12 @@
 import type Database from "better-sqlite3";
 import type { Alert } from "../../core/alert.js";
 import type { Incident } from "../../core/incident.js";
+import type { Signal } from "../../core/scoring/context.js";
 import type {
   EventRecord,
   NewAlert,
   NewIncident,
+  ScoreRecord,
   TimelineEntry,
   Timer,
   TimerKind,
@@ -31,6 +33,9 @@ const INCIDENT_COLS = [
   "resolve_reason",
   "alert_count",
   "open_alert_count",
+  "score",
+  "score_model",
+  "scored_at",
 ];
 const ALERT_COLS = [
   "incident_id",
@@ -86,6 +91,16 @@ export class SqliteTx implements Tx {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       addTimeline: p("INSERT INTO timeline (incident_id, at, kind, actor, detail) VALUES (?, ?, ?, ?, ?)"),
+      insertSignal: p("INSERT INTO signals (at, kind, body) VALUES (?, ?, ?)"),
+      insertScore: p(
+        `INSERT INTO scores (incident_id, at, reason, value, model_version, features, contributions)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      pruneSignals: p(
+        "DELETE FROM signals WHERE id IN (SELECT id FROM signals WHERE at < ? ORDER BY at LIMIT ?)",
+      ),
+      deleteIncidentScores: p("DELETE FROM scores WHERE incident_id = ?"),
+      deleteIncidentFeedback: p("DELETE FROM feedback WHERE incident_id = ?"),
       armSet: p(
         `INSERT INTO timers (kind, ref, due_at, attempts) VALUES (?, ?, ?, 0)
          ON CONFLICT (kind, ref) DO UPDATE SET due_at = excluded.due_at, lease_owner = NULL, lease_until = NULL`,
@@ -188,6 +203,26 @@ export class SqliteTx implements Tx {
     this.s.addTimeline.run(t.incidentId, t.at, t.kind, t.actor, JSON.stringify(t.detail));
   }
 
+  insertSignal(signal: Signal): void {
+    this.s.insertSignal.run(signal.at, signal.kind, JSON.stringify(signal));
+  }
+
+  insertScore(r: ScoreRecord): void {
+    this.s.insertScore.run(
+      r.incidentId,
+      r.at,
+      r.reason,
+      r.value,
+      r.modelVersion,
+      JSON.stringify(r.features),
+      JSON.stringify(r.contributions),
+    );
+  }
+
+  pruneSignals(before: number, limit: number): number {
+    return this.s.pruneSignals.run(before, limit).changes;
+  }
+
   armTimer(kind: TimerKind, ref: number, dueAt: number, mode: "set" | "earliest"): void {
     (mode === "set" ? this.s.armSet : this.s.armEarliest).run(kind, ref, dueAt);
   }
@@ -213,6 +248,8 @@ export class SqliteTx implements Tx {
     for (const id of ids) {
       this.s.deleteIncidentAlerts.run(id);
       this.s.deleteIncidentTimeline.run(id);
+      this.s.deleteIncidentScores.run(id);
+      this.s.deleteIncidentFeedback.run(id);
       this.s.deleteIncidentEvents.run(id);
       this.s.deleteIncidentTimers.run(id);
       this.s.deleteIncident.run(id);

@@ -1,0 +1,59 @@
+/**
+ * Local hour, minute and weekday in an IANA zone, for the time-of-day features. Zone offsets
+ * change at most on hour boundaries here, so the offset is cached per (zone, UTC hour): the
+ * hot path does one Map lookup instead of an Intl call. A bounded memo of pure results.
+ */
+export interface LocalClock {
+  hour: number;
+  minute: number;
+  /** 1 = Monday ... 7 = Sunday (ISO). */
+  weekday: number;
+}
+
+const HOUR = 3_600_000;
+const formatters = new Map<string, Intl.DateTimeFormat>();
+const offsets = new Map<string, number>();
+const MAX_CACHED = 100_000;
+
+export function localClock(at: number, zone: string): LocalClock {
+  const offset = zone === "UTC" ? 0 : offsetAt(at, zone);
+  const local = new Date(at + offset);
+  const day = local.getUTCDay();
+  return { hour: local.getUTCHours(), minute: local.getUTCMinutes(), weekday: day === 0 ? 7 : day };
+}
+
+function offsetAt(at: number, zone: string): number {
+  const bucket = Math.floor(at / HOUR);
+  const key = `${zone}\u0000${bucket}`;
+  const cached = offsets.get(key);
+  if (cached !== undefined) return cached;
+  let f = formatters.get(zone);
+  if (f === undefined) {
+    f = new Intl.DateTimeFormat("en-US", {
+      timeZone: zone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "numeric",
+      day: "numeric",
+      hour: "numeric",
+      minute: "numeric",
+      second: "numeric",
+    });
+    formatters.set(zone, f);
+  }
+  const probe = bucket * HOUR;
+  const p: Record<string, number> = {};
+  for (const part of f.formatToParts(probe)) if (part.type !== "literal") p[part.type] = Number(part.value);
+  const asUtc = Date.UTC(
+    p.year ?? 1970,
+    (p.month ?? 1) - 1,
+    p.day ?? 1,
+    p.hour ?? 0,
+    p.minute ?? 0,
+    p.second ?? 0,
+  );
+  const offset = asUtc - probe;
+  if (offsets.size >= MAX_CACHED) offsets.clear();
+  offsets.set(key, offset);
+  return offset;
+}

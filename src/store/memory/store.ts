@@ -1,0 +1,273 @@
+import type { Alert } from "../../core/alert.js";
+import type { Incident } from "../../core/incident.js";
+import type { Signal } from "../../core/scoring/context.js";
+import type {
+  EventRecord,
+  IncidentFilter,
+  NewAlert,
+  NewIncident,
+  ScoreRecord,
+  Store,
+  TimelineEntry,
+  TimelineRow,
+  Timer,
+  TimerKind,
+  Tx,
+} from "../../engine/ports.js";
+import { TimerHeap } from "./heap.js";
+
+/**
+ * The store for history runs (train, score, replay, simulate): the same ports as SQLite, in
+ * memory, keeping only what is open. A resolved incident and its alerts are handed to `onClose`
+ * and dropped at the end of the transaction, so memory follows the open set, not the history.
+ */
+export interface MemoryStoreOptions {
+  onClose?: (incident: Incident) => void;
+}
+
+const timerKey = (kind: TimerKind, ref: number) => `${kind}\u0000${ref}`;
+const alertKeyOf = (source: string, key: string) => `${source}\u0000${key}`;
+
+export class MemoryStore implements Store, Tx {
+  private readonly incidents = new Map<number, Incident>();
+  private readonly openByGroup = new Map<string, number>();
+  private readonly alerts = new Map<number, Alert>();
+  private readonly alertByKey = new Map<string, number>();
+  private readonly alertsOf = new Map<number, number[]>();
+  private readonly timers = new Map<string, Timer>();
+  private readonly heap = new TimerHeap();
+  private readonly closing: number[] = [];
+  private nextIncident = 1;
+  private nextAlert = 1;
+  private nextTimer = 1;
+
+  constructor(private readonly opts: MemoryStoreOptions = {}) {}
+
+  transaction<T>(fn: (tx: Tx) => T): T {
+    try {
+      return fn(this);
+    } finally {
+      this.evictClosed();
+    }
+  }
+
+  // --- reads -------------------------------------------------------------------------------
+
+  currentAlert(source: string, alertKey: string): Alert | undefined {
+    const id = this.alertByKey.get(alertKeyOf(source, alertKey));
+    const alert = id === undefined ? undefined : this.alerts.get(id);
+    // As in SQL: only an alert whose incident is still open (a closing one is not).
+    if (alert === undefined || this.incidents.get(alert.incidentId)?.status === "resolved") return undefined;
+    return alert;
+  }
+
+  openIncident(source: string, groupKey: string): Incident | undefined {
+    const id = this.openByGroup.get(alertKeyOf(source, groupKey));
+    return id === undefined ? undefined : this.incidents.get(id);
+  }
+
+  incident(id: number): Incident | undefined {
+    return this.incidents.get(id);
+  }
+
+  alert(id: number): Alert | undefined {
+    return this.alerts.get(id);
+  }
+
+  firingAlerts(incidentId: number): Alert[] {
+    const out: Alert[] = [];
+    for (const id of this.alertsOf.get(incidentId) ?? []) {
+      const a = this.alerts.get(id);
+      if (a !== undefined && a.status === "firing") out.push(a);
+    }
+    return out;
+  }
+
+  lastSeen(incidentId: number): number | null {
+    let last: number | null = null;
+    for (const id of this.alertsOf.get(incidentId) ?? []) {
+      const a = this.alerts.get(id);
+      if (a !== undefined && (last === null || a.lastSeen > last)) last = a.lastSeen;
+    }
+    return last;
+  }
+
+  /** Every alert of an incident that is still held (open incidents, or one closing now). */
+  alertsOfIncident(incidentId: number): Alert[] {
+    const out: Alert[] = [];
+    for (const id of this.alertsOf.get(incidentId) ?? []) {
+      const a = this.alerts.get(id);
+      if (a !== undefined) out.push(a);
+    }
+    return out;
+  }
+
+  // --- writes ------------------------------------------------------------------------------
+
+  insertIncident(incident: NewIncident): number {
+    const id = this.nextIncident++;
+    this.incidents.set(id, { ...incident, id });
+    if (incident.status !== "resolved")
+      this.openByGroup.set(alertKeyOf(incident.source, incident.groupKey), id);
+    this.alertsOf.set(id, []);
+    return id;
+  }
+
+  saveIncident(incident: Incident): void {
+    this.incidents.set(incident.id, incident);
+    if (incident.status === "resolved") {
+      const k = alertKeyOf(incident.source, incident.groupKey);
+      if (this.openByGroup.get(k) === incident.id) this.openByGroup.delete(k);
+      this.closing.push(incident.id);
+    }
+  }
+
+  insertAlert(alert: NewAlert): number {
+    const id = this.nextAlert++;
+    this.alerts.set(id, { ...alert, id });
+    this.alertByKey.set(alertKeyOf(alert.source, alert.alertKey), id);
+    this.alertsOf.get(alert.incidentId)?.push(id);
+    return id;
+  }
+
+  saveAlert(alert: Alert): void {
+    this.alerts.set(alert.id, alert);
+  }
+
+  touchAlert(a: Pick<Alert, "id" | "lastSeen" | "eventCount" | "endsAt" | "annotations" | "raw">): void {
+    const cur = this.alerts.get(a.id);
+    if (cur !== undefined) this.alerts.set(a.id, { ...cur, ...a });
+  }
+
+  insertEvent(_event: EventRecord): void {}
+  addTimeline(_entry: TimelineEntry): void {}
+  insertSignal(_signal: Signal): void {}
+  insertScore(_score: ScoreRecord): void {}
+
+  armTimer(kind: TimerKind, ref: number, dueAt: number, mode: "set" | "earliest"): void {
+    const k = timerKey(kind, ref);
+    const cur = this.timers.get(k);
+    if (cur !== undefined && mode === "earliest" && cur.dueAt <= dueAt) return;
+    const timer: Timer = {
+      id: cur?.id ?? this.nextTimer++,
+      kind,
+      ref,
+      dueAt,
+      attempts: 0,
+      leaseOwner: null,
+      leaseUntil: null,
+    };
+    this.timers.set(k, timer);
+    this.heap.push(dueAt, k);
+  }
+
+  cancelTimer(kind: TimerKind, ref: number): void {
+    this.timers.delete(timerKey(kind, ref));
+  }
+
+  finishTimer(timer: Timer, owner: string): void {
+    const k = timerKey(timer.kind, timer.ref);
+    if (this.timers.get(k)?.leaseOwner === owner) this.timers.delete(k);
+  }
+
+  rearmClaimed(timer: Timer, owner: string, dueAt: number): void {
+    const k = timerKey(timer.kind, timer.ref);
+    const cur = this.timers.get(k);
+    if (cur?.leaseOwner !== owner) return;
+    this.timers.set(k, { ...cur, dueAt, leaseOwner: null, leaseUntil: null, attempts: 0 });
+    this.heap.push(dueAt, k);
+  }
+
+  pruneEvents(): number {
+    return 0;
+  }
+  pruneSignals(): number {
+    return 0;
+  }
+  pruneIncidents(): number {
+    return 0;
+  }
+
+  // --- Store -------------------------------------------------------------------------------
+
+  claimDueTimers(now: number, owner: string, leaseMs: number, limit: number): Timer[] {
+    const out: Timer[] = [];
+    while (out.length < limit) {
+      const top = this.heap.peek();
+      if (top === undefined || top.due > now) break;
+      this.heap.pop();
+      const t = this.timers.get(top.key);
+      // Stale heap entries (re-armed or cancelled timers) are skipped.
+      if (t === undefined || t.dueAt !== top.due || t.leaseOwner !== null) continue;
+      const claimed: Timer = { ...t, leaseOwner: owner, leaseUntil: now + leaseMs, attempts: t.attempts + 1 };
+      this.timers.set(top.key, claimed);
+      out.push(claimed);
+    }
+    return out;
+  }
+
+  nextTimerDue(): number | null {
+    for (;;) {
+      const top = this.heap.peek();
+      if (top === undefined) return null;
+      const t = this.timers.get(top.key);
+      if (t !== undefined && t.dueAt === top.due && t.leaseOwner === null) return top.due;
+      this.heap.pop();
+    }
+  }
+
+  stats(): { timers: number; oldestDueTimer: number | null } {
+    return { timers: this.timers.size, oldestDueTimer: this.nextTimerDue() };
+  }
+
+  openIncidents(): Incident[] {
+    return [...this.incidents.values()].filter((i) => i.status !== "resolved");
+  }
+
+  async listIncidents(f: IncidentFilter): Promise<Incident[]> {
+    return [...this.incidents.values()]
+      .filter((i) => f.status === undefined || f.status.includes(i.status))
+      .filter((i) => f.service === undefined || i.service === f.service)
+      .filter((i) => f.source === undefined || i.source === f.source)
+      .filter((i) => f.before === undefined || i.id < f.before)
+      .sort((a, b) => b.id - a.id)
+      .slice(0, f.limit);
+  }
+  async getIncident(id: number): Promise<Incident | undefined> {
+    return this.incidents.get(id);
+  }
+  async incidentAlerts(incidentId: number): Promise<Alert[]> {
+    return this.alertsOfIncident(incidentId);
+  }
+  async incidentTimeline(): Promise<TimelineRow[]> {
+    return [];
+  }
+  async incidentScores(): Promise<(ScoreRecord & { id: number })[]> {
+    return [];
+  }
+  loadSignals(): Signal[] {
+    return [];
+  }
+  async ready(): Promise<{ ok: true }> {
+    return { ok: true };
+  }
+  async close(): Promise<void> {}
+
+  private evictClosed(): void {
+    while (this.closing.length > 0) {
+      const id = this.closing.pop() as number;
+      const incident = this.incidents.get(id);
+      if (incident === undefined || incident.status !== "resolved") continue;
+      this.opts.onClose?.(incident);
+      for (const alertId of this.alertsOf.get(id) ?? []) {
+        const a = this.alerts.get(alertId);
+        if (a !== undefined && this.alertByKey.get(alertKeyOf(a.source, a.alertKey)) === alertId) {
+          this.alertByKey.delete(alertKeyOf(a.source, a.alertKey));
+        }
+        this.alerts.delete(alertId);
+      }
+      this.alertsOf.delete(id);
+      this.incidents.delete(id);
+    }
+  }
+}
