@@ -1,7 +1,10 @@
 import type { FastifyInstance } from "fastify";
 import { type Logger, pino } from "pino";
+import { type ModelFile, modelFileJson, parseModelFile } from "./config/model-file.js";
 import type { Config } from "./config/types.js";
 import type { Clock } from "./core/clock.js";
+import { Learning } from "./core/scoring/learning.js";
+import { type CompiledModel, compileModel, DEFAULT_MODEL } from "./core/scoring/model.js";
 import { Engine } from "./engine/engine.js";
 import { TimerWorker } from "./engine/worker.js";
 import { Metrics } from "./http/metrics.js";
@@ -17,6 +20,8 @@ export interface ServiceOptions {
   logger?: Logger;
   /** Run the wall-clock timer loop (false in tests that drive timers on a virtual clock). */
   worker?: boolean;
+  /** A model file to import and make active (`serve --model`). */
+  modelFile?: ModelFile;
 }
 
 export interface Service {
@@ -32,9 +37,11 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   const logger = opts.logger ?? pino({ level: "silent" });
   const store = await SqliteStore.open({ path: opts.dbPath, durability: opts.durability });
   const metrics = new Metrics(store, () => opts.clock.now());
+  if (opts.modelFile !== undefined) importModel(store, opts.modelFile, opts.clock.now());
   const engine = new Engine(store, opts.clock, opts.config, {
     owner: `pid-${process.pid}`,
     observer: metrics.observer(),
+    scoring: activeScoring(store),
   });
   engine.start();
   const app = buildServer({ engine, metrics, logger });
@@ -55,4 +62,29 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       await store.close();
     },
   };
+}
+
+/** Stores the model as the active one; its learning counts seed a database that has none yet. */
+function importModel(store: SqliteStore, file: ModelFile, now: number): void {
+  store.activateModel(file.model.version, JSON.stringify(modelFileJson(file.model, null)), now);
+  if (file.learning === null || store.outcomeCounts().length > 0) return;
+  const rules = file.learning.toJSON().rules;
+  store.transaction((tx) => {
+    for (const [source, alertname, c] of rules) {
+      if (c.genuine > 0) tx.addOutcome(source, alertname, true, c.genuine);
+      if (c.falseAlarms > 0) tx.addOutcome(source, alertname, false, c.falseAlarms);
+    }
+  });
+}
+
+/** The active model (or the cold-start default) and the learning counts kept in the database. */
+export function activeScoring(store: SqliteStore): { model: CompiledModel; learning: Learning } {
+  const body = store.activeModel();
+  const model = body === null ? DEFAULT_MODEL : parseModelFile(JSON.parse(body), "the active model").model;
+  const learning = new Learning();
+  for (const c of store.outcomeCounts()) {
+    if (c.genuine > 0) learning.record(c.source, c.alertname, true, c.genuine);
+    if (c.falseAlarms > 0) learning.record(c.source, c.alertname, false, c.falseAlarms);
+  }
+  return { model: compileModel(model), learning };
 }

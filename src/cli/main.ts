@@ -32,6 +32,45 @@ program
     await serve(opts);
   });
 
+program
+  .command("train")
+  .description("fit a scoring model from labelled histories; prints held-out quality")
+  .requiredOption("--config <file>", "config file (YAML)")
+  .requiredOption("--history <files...>", "labelled history files (.jsonl or .jsonl.gz)")
+  .option("--out <file>", "where to write the model", "model.json")
+  .option("--feedback-delay <duration>", "when outcomes become known after an incident opens", "1h")
+  .option("--json", "print the result as JSON")
+  .action(async (opts) => {
+    const { train } = await import("./train.js");
+    await train(opts);
+  });
+
+program
+  .command("score")
+  .description("measure a model on a labelled history, scoring each incident before its outcome is known")
+  .requiredOption("--config <file>", "config file (YAML)")
+  .requiredOption("--history <files...>", "labelled history files (.jsonl or .jsonl.gz)")
+  .option("--model <file>", "model.json (default: the cold-start model)")
+  .option("--learn", "reveal outcomes after --feedback-delay; they feed fast learning and online refits")
+  .option("--no-refit", "with --learn: update fast learning only, never refit the model")
+  .option("--feedback-delay <duration>", "when outcomes become known after an incident opens", "1h")
+  .option("--json", "print one JSON object with stable keys alert and incident")
+  .action(async (opts) => {
+    const { score } = await import("./score.js");
+    await score(opts);
+  });
+
+const model = program.command("model").description("the scoring model stored in a database");
+model
+  .command("export")
+  .description("write the active model (with its fast-learning counts) as JSON")
+  .requiredOption("--db <path>", "SQLite database file")
+  .option("--out <file>", "file to write (default: stdout)")
+  .action(async (opts) => {
+    const { exportModel } = await import("./model.js");
+    await exportModel(opts);
+  });
+
 const policy = program.command("policy").description("check a configuration before it goes live");
 policy
   .command("validate")

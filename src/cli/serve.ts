@@ -1,5 +1,6 @@
 import { pino } from "pino";
 import { loadConfigFile } from "../config/load.js";
+import { readModelFile } from "../config/model-file.js";
 import { systemClock } from "../engine/clock.js";
 import { createService } from "../service.js";
 import type { Durability } from "../store/sqlite/store.js";
@@ -11,10 +12,12 @@ export interface ServeOptions {
   db: string;
   durability: Durability;
   logLevel: string;
+  model?: string;
 }
 
 export async function serve(opts: ServeOptions): Promise<void> {
   const config = loadConfigFile(opts.config);
+  const modelFile = opts.model === undefined ? undefined : readModelFile(opts.model);
   const logger = pino({ level: opts.logLevel, base: { service: "pagewise" } });
   const service = await createService({
     config,
@@ -22,6 +25,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     durability: opts.durability,
     clock: systemClock,
     logger,
+    ...(modelFile === undefined ? {} : { modelFile }),
   });
   const address = await service.app.listen({ port: opts.port, host: opts.host });
   logger.info(

@@ -8,7 +8,7 @@ import { compileModel, DEFAULT_MODEL } from "../core/scoring/model.js";
 import type { ScoringState } from "../core/scoring/scorer.js";
 import type { InboundEvent } from "../core/types.js";
 import { applyEvents, type BatchOutcome } from "./ingest.js";
-import type { IncidentFilter, Store, TimerKind, Tx } from "./ports.js";
+import type { Feedback, IncidentFilter, RouteFit, Store, TimerKind, Tx, Verdict } from "./ports.js";
 import { runTimer } from "./timers.js";
 
 export interface EngineObserver {
@@ -125,6 +125,49 @@ export class Engine {
     const context = new ContextState();
     for (const s of this.store.loadSignals(now - CONTEXT_HORIZON, now - RECENT_RESENDS)) context.observe(s);
     this.scoring.context = context;
+  }
+
+  /**
+   * A responder's verdict on an incident. It is stored, shown on the incident, and teaches fast
+   * learning at once: every (source, alertname) of the incident gets the outcome. A changed
+   * verdict takes the previous one back first, so opinions are not counted twice.
+   */
+  feedback(
+    id: number,
+    author: string,
+    body: { verdict: Verdict; routeFit: RouteFit | null; note: string | null },
+  ): Feedback {
+    const now = this.clock.now();
+    const { feedback, changes } = this.store.transaction((tx) => {
+      const incident = tx.incident(id);
+      if (incident === undefined) throw new PagewiseError("PW_NOT_FOUND", `incident ${id} does not exist`);
+      const prev = tx.latestFeedback(id);
+      const pairs = new Map<string, { source: string; alertname: string }>();
+      for (const a of tx.alertsOf(id)) {
+        const alertname = a.labels.alertname ?? "";
+        pairs.set(`${a.source}\u0000${alertname}`, { source: a.source, alertname });
+      }
+      const changes: { source: string; alertname: string; genuine: boolean; weight: number }[] = [];
+      if (prev?.verdict !== body.verdict) {
+        for (const p of pairs.values()) {
+          if (prev !== undefined) changes.push({ ...p, genuine: prev.verdict === "genuine", weight: -1 });
+          changes.push({ ...p, genuine: body.verdict === "genuine", weight: 1 });
+        }
+      }
+      for (const c of changes) tx.addOutcome(c.source, c.alertname, c.genuine, c.weight);
+      const feedback: Feedback = { incidentId: id, at: now, author, ...body };
+      tx.insertFeedback(feedback);
+      tx.addTimeline({
+        incidentId: id,
+        at: now,
+        kind: "feedback",
+        actor: author,
+        detail: { verdict: body.verdict, route_fit: body.routeFit, note: body.note },
+      });
+      return { feedback, changes };
+    });
+    for (const c of changes) this.scoring.learning.record(c.source, c.alertname, c.genuine, c.weight, now);
+    return feedback;
   }
 
   /** Loads the context and makes sure the recurring retention timer exists. */

@@ -32,7 +32,8 @@ export type TimelineKind =
   | "alert_resolved"
   | "alert_expired"
   | "acknowledged"
-  | "resolved";
+  | "resolved"
+  | "feedback";
 
 export interface TimelineEntry {
   incidentId: number;
@@ -68,6 +69,25 @@ export interface ScoreRecord {
   contributions: Contribution[];
 }
 
+export type Verdict = "genuine" | "false_alarm";
+export type RouteFit = "too_high" | "right" | "too_low";
+
+export interface Feedback {
+  incidentId: number;
+  at: number;
+  author: string;
+  verdict: Verdict;
+  routeFit: RouteFit | null;
+  note: string | null;
+}
+
+export interface OutcomeCount {
+  source: string;
+  alertname: string;
+  genuine: number;
+  falseAlarms: number;
+}
+
 export type NewIncident = Omit<Incident, "id">;
 export type NewAlert = Omit<Alert, "id">;
 
@@ -78,6 +98,9 @@ export interface Tx {
   incident(id: number): Incident | undefined;
   alert(id: number): Alert | undefined;
   firingAlerts(incidentId: number): Alert[];
+  /** Every alert of the incident, resolved ones included. */
+  alertsOf(incidentId: number): Alert[];
+  latestFeedback(incidentId: number): Feedback | undefined;
   /** Latest last_seen over the incident's alerts (re-sends refresh alerts, not the incident). */
   lastSeen(incidentId: number): number | null;
 
@@ -92,6 +115,9 @@ export interface Tx {
   /** Context signals, kept so the in-memory context can be rebuilt after a restart. */
   insertSignal(signal: Signal): void;
   insertScore(score: ScoreRecord): void;
+  insertFeedback(feedback: Feedback): void;
+  /** Adds (or with a negative weight, takes back) an outcome in the fast-learning counts. */
+  addOutcome(source: string, alertname: string, genuine: boolean, weight: number): void;
 
   /** Sets the timer's due time ("set"), or moves it earlier only ("earliest"); clears any lease. */
   armTimer(kind: TimerKind, ref: number, dueAt: number, mode: "set" | "earliest"): void;
@@ -130,6 +156,11 @@ export interface Store {
   incidentScores(incidentId: number): Promise<(ScoreRecord & { id: number })[]>;
   /** Signals since `since` in time order, plus a resend for every alert seen since `recentSince`. */
   loadSignals(since: number, recentSince: number): Signal[];
+  incidentFeedback(incidentId: number): Promise<Feedback[]>;
+  outcomeCounts(): OutcomeCount[];
+  /** The active model's JSON (model-file format), or null for the built-in default. */
+  activeModel(): string | null;
+  activateModel(version: string, body: string, now: number): void;
   /** For /readyz: the database answers and every migration has been applied. */
   ready(): Promise<{ ok: true } | { ok: false; reason: string }>;
   stats(): { timers: number; oldestDueTimer: number | null };

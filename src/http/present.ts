@@ -1,7 +1,7 @@
 import type { Alert } from "../core/alert.js";
 import type { Incident } from "../core/incident.js";
 import { toIso, toIsoOrNull } from "../core/time.js";
-import type { TimelineRow } from "../engine/ports.js";
+import type { Feedback, ScoreRecord, TimelineRow } from "../engine/ports.js";
 
 /** Domain objects as JSON on the wire: snake_case keys, RFC 3339 times. */
 
@@ -26,8 +26,35 @@ export function incidentJson(i: Incident) {
     resolve_reason: i.resolveReason,
     alert_count: i.alertCount,
     open_alert_count: i.openAlertCount,
+    score:
+      i.score === null
+        ? null
+        : { value: round(i.score), model_version: i.scoreModel, scored_at: toIsoOrNull(i.scoredAt) },
   };
 }
+
+export function scoreJson(s: ScoreRecord & { id: number }) {
+  return {
+    id: s.id,
+    at: toIso(s.at),
+    reason: s.reason,
+    value: round(s.value),
+    model_version: s.modelVersion,
+    contributions: s.contributions.map((c) => ({
+      feature: c.feature,
+      value: round(c.value),
+      log_odds: round(c.logOdds),
+      text: c.text,
+    })),
+    features: s.features,
+  };
+}
+
+export function feedbackJson(f: Feedback) {
+  return { at: toIso(f.at), author: f.author, verdict: f.verdict, route_fit: f.routeFit, note: f.note };
+}
+
+const round = (v: number) => Math.round(v * 10_000) / 10_000;
 
 export function alertJson(a: Alert) {
   return {

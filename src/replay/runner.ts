@@ -81,8 +81,6 @@ const MIN_REFIT_INCIDENTS = 200;
 const REFIT_GROWTH = 1.3;
 const MIN_CLASS_ROWS = 10;
 const CALIBRATION_SHARE = 0.2;
-/** Penalty per unit of weight pulling online refits toward the starting model. */
-const ONLINE_L2 = 0.05;
 
 export async function runHistory(opts: RunOptions): Promise<RunResult> {
   const sources = new HistorySources(cloneConfig(opts.config));
@@ -155,7 +153,6 @@ export async function runHistory(opts: RunOptions): Promise<RunResult> {
       priors: model.priors,
       prior: opts.model,
       calibrationRows: trainingRows.slice(cut),
-      l2PerWeight: ONLINE_L2,
     });
     engine.scoring.model = compileModel(model);
   };

@@ -2,7 +2,7 @@ import type { Selectable } from "kysely";
 import type { Alert, AlertStatus } from "../core/alert.js";
 import type { Incident, IncidentStatus, ResolveReason } from "../core/incident.js";
 import type { Severity } from "../core/types.js";
-import type { Timer, TimerKind } from "../engine/ports.js";
+import type { Feedback, RouteFit, Timer, TimerKind, Verdict } from "../engine/ports.js";
 import type { AlertsTable, IncidentsTable, TimersTable } from "./tables.js";
 
 /** Row <-> domain mapping, shared by every dialect. Values were validated before they were written. */
@@ -121,4 +121,22 @@ export function timerFromRow(r: Selectable<TimersTable>): Timer {
 
 function numOrNull(v: number | bigint | null): number | null {
   return v === null ? null : Number(v);
+}
+
+export function feedbackFromRow(r: {
+  incident_id: number;
+  at: number;
+  author: string;
+  verdict: string;
+  route_fit: string | null;
+  note: string | null;
+}): Feedback {
+  return {
+    incidentId: Number(r.incident_id),
+    at: Number(r.at),
+    author: r.author,
+    verdict: r.verdict as Verdict,
+    routeFit: r.route_fit as RouteFit | null,
+    note: r.note,
+  };
 }

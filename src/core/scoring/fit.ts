@@ -32,6 +32,8 @@ export interface FitOptions {
   training?: Record<string, unknown>;
 }
 
+/** Measured on the shared histories between 0.02 and 1; the middle of the flat part. */
+export const DEFAULT_L2_PER_WEIGHT = 0.05;
 const UPSTREAM = FEATURE_INDEX.upstream;
 const HAS_UPSTREAM = FEATURE_INDEX.has_upstream;
 const MIN_UPSTREAM_ROWS = 30;
@@ -50,7 +52,7 @@ export function fitModel(rows: readonly TrainingRow[], opts: FitOptions): Model 
     std,
     rows.map((r) => r.label),
     {
-      l2: (opts.l2PerWeight ?? 0.01) * Math.max(1, totalWeight),
+      l2: (opts.l2PerWeight ?? DEFAULT_L2_PER_WEIGHT) * Math.max(1, totalWeight),
       weights: rows.map((r) => r.weight),
       maxIter: 100,
       ...(prior === undefined ? {} : { offsets: fitX.map((x) => rawLogit(prior, x)) }),
@@ -115,6 +117,14 @@ function fitUpstream(rows: readonly TrainingRow[]): Map<string, IsotonicModel> {
     out.set(source, fitIsotonic(b.x, b.y, { weights: b.w, eps: EPS }));
   }
   return out;
+}
+
+/** A row's features as `model` sees them: the upstream feature through its recalibration. */
+export function rowFeatures(model: Model, row: TrainingRow): Float64Array {
+  const upstream = new Map<string, IsotonicModel>();
+  const m = model.upstream[row.source];
+  if (m !== undefined) upstream.set(row.source, { xs: Float64Array.from(m.xs), ys: Float64Array.from(m.ys) });
+  return withUpstream(row, upstream);
 }
 
 /** The row's features with the upstream feature recomputed from the raw value. */

@@ -47,8 +47,8 @@ export class Learning {
     const r = this.recent.get(key);
     const decay = r === undefined ? 0 : 0.5 ** (Math.max(0, at - r.at) / RECENT_HALF_LIFE);
     this.recent.set(key, {
-      genuine: (r?.genuine ?? 0) * decay + (genuine ? weight : 0),
-      falseAlarms: (r?.falseAlarms ?? 0) * decay + (genuine ? 0 : weight),
+      genuine: Math.max(0, (r?.genuine ?? 0) * decay + (genuine ? weight : 0)),
+      falseAlarms: Math.max(0, (r?.falseAlarms ?? 0) * decay + (genuine ? 0 : weight)),
       at: Math.max(at, r?.at ?? at),
     });
     if (!this.rules.has(key)) {
@@ -125,12 +125,13 @@ export class Learning {
   }
 }
 
+/** A negative weight takes an outcome back (a responder changed their verdict); never below 0. */
 function bump(m: Map<string, Counts>, key: string, genuine: boolean, weight: number): void {
   let c = m.get(key);
   if (c === undefined) {
     c = { genuine: 0, falseAlarms: 0 };
     m.set(key, c);
   }
-  if (genuine) c.genuine += weight;
-  else c.falseAlarms += weight;
+  if (genuine) c.genuine = Math.max(0, c.genuine + weight);
+  else c.falseAlarms = Math.max(0, c.falseAlarms + weight);
 }

@@ -2,10 +2,23 @@ import type { FastifyInstance } from "fastify";
 import { PagewiseError } from "../../core/errors.js";
 import { INCIDENT_STATUSES, type IncidentStatus } from "../../core/incident.js";
 import type { Engine } from "../../engine/engine.js";
+import type { RouteFit, Verdict } from "../../engine/ports.js";
+import { ajvProblems, compile } from "../../validation/ajv.js";
 import { tokenFor } from "../auth.js";
-import { alertJson, incidentJson, timelineJson } from "../present.js";
+import { alertJson, feedbackJson, incidentJson, scoreJson, timelineJson } from "../present.js";
 
 const MAX_PAGE = 500;
+
+const validateFeedback = compile<{ verdict: Verdict; route_fit?: RouteFit; note?: string }>({
+  type: "object",
+  required: ["verdict"],
+  additionalProperties: false,
+  properties: {
+    verdict: { enum: ["genuine", "false_alarm"] },
+    route_fit: { enum: ["too_high", "right", "too_low"] },
+    note: { type: "string", maxLength: 4000 },
+  },
+});
 
 /** The incident API (API tokens only; a source's ingest key cannot read). */
 export function incidentRoutes(app: FastifyInstance, engine: Engine): void {
@@ -35,15 +48,19 @@ export function incidentRoutes(app: FastifyInstance, engine: Engine): void {
     const id = incidentId(request.params);
     const incident = await engine.store.getIncident(id);
     if (incident === undefined) throw new PagewiseError("PW_NOT_FOUND", `incident ${id} does not exist`);
-    const [alerts, timeline] = await Promise.all([
+    const [alerts, timeline, scores, feedback] = await Promise.all([
       engine.store.incidentAlerts(id),
       engine.store.incidentTimeline(id),
+      engine.store.incidentScores(id),
+      engine.store.incidentFeedback(id),
     ]);
     return {
       incident: {
         ...incidentJson(incident),
         alerts: alerts.map(alertJson),
         timeline: timeline.map(timelineJson),
+        scores: scores.map(scoreJson),
+        feedback: feedback.map(feedbackJson),
       },
     };
   });
@@ -51,6 +68,25 @@ export function incidentRoutes(app: FastifyInstance, engine: Engine): void {
   app.post("/api/v1/incidents/:id/acknowledge", async (request) => {
     const token = tokenFor(engine.config, request, "responder");
     return { incident: incidentJson(engine.acknowledge(incidentId(request.params), token.name)) };
+  });
+
+  app.post("/api/v1/incidents/:id/feedback", async (request, reply) => {
+    const token = tokenFor(engine.config, request, "responder");
+    const id = incidentId(request.params);
+    const body = request.body ?? {};
+    if (!validateFeedback(body)) {
+      throw new PagewiseError(
+        "PW_INVALID_EVENT",
+        "the feedback is not valid; nothing was stored",
+        ajvProblems(validateFeedback.errors),
+      );
+    }
+    const f = engine.feedback(id, token.name, {
+      verdict: body.verdict,
+      routeFit: body.route_fit ?? null,
+      note: body.note ?? null,
+    });
+    return reply.code(201).send({ feedback: feedbackJson(f) });
   });
 
   app.post("/api/v1/incidents/:id/resolve", async (request) => {

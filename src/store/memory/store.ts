@@ -3,9 +3,11 @@ import type { Incident } from "../../core/incident.js";
 import type { Signal } from "../../core/scoring/context.js";
 import type {
   EventRecord,
+  Feedback,
   IncidentFilter,
   NewAlert,
   NewIncident,
+  OutcomeCount,
   ScoreRecord,
   Store,
   TimelineEntry,
@@ -33,7 +35,7 @@ export class MemoryStore implements Store, Tx {
   private readonly openByGroup = new Map<string, number>();
   private readonly alerts = new Map<number, Alert>();
   private readonly alertByKey = new Map<string, number>();
-  private readonly alertsOf = new Map<number, number[]>();
+  private readonly alertIds = new Map<number, number[]>();
   private readonly timers = new Map<string, Timer>();
   private readonly heap = new TimerHeap();
   private readonly closing: number[] = [];
@@ -76,7 +78,7 @@ export class MemoryStore implements Store, Tx {
 
   firingAlerts(incidentId: number): Alert[] {
     const out: Alert[] = [];
-    for (const id of this.alertsOf.get(incidentId) ?? []) {
+    for (const id of this.alertIds.get(incidentId) ?? []) {
       const a = this.alerts.get(id);
       if (a !== undefined && a.status === "firing") out.push(a);
     }
@@ -85,7 +87,7 @@ export class MemoryStore implements Store, Tx {
 
   lastSeen(incidentId: number): number | null {
     let last: number | null = null;
-    for (const id of this.alertsOf.get(incidentId) ?? []) {
+    for (const id of this.alertIds.get(incidentId) ?? []) {
       const a = this.alerts.get(id);
       if (a !== undefined && (last === null || a.lastSeen > last)) last = a.lastSeen;
     }
@@ -95,7 +97,7 @@ export class MemoryStore implements Store, Tx {
   /** Every alert of an incident that is still held (open incidents, or one closing now). */
   alertsOfIncident(incidentId: number): Alert[] {
     const out: Alert[] = [];
-    for (const id of this.alertsOf.get(incidentId) ?? []) {
+    for (const id of this.alertIds.get(incidentId) ?? []) {
       const a = this.alerts.get(id);
       if (a !== undefined) out.push(a);
     }
@@ -109,7 +111,7 @@ export class MemoryStore implements Store, Tx {
     this.incidents.set(id, { ...incident, id });
     if (incident.status !== "resolved")
       this.openByGroup.set(alertKeyOf(incident.source, incident.groupKey), id);
-    this.alertsOf.set(id, []);
+    this.alertIds.set(id, []);
     return id;
   }
 
@@ -126,7 +128,7 @@ export class MemoryStore implements Store, Tx {
     const id = this.nextAlert++;
     this.alerts.set(id, { ...alert, id });
     this.alertByKey.set(alertKeyOf(alert.source, alert.alertKey), id);
-    this.alertsOf.get(alert.incidentId)?.push(id);
+    this.alertIds.get(alert.incidentId)?.push(id);
     return id;
   }
 
@@ -138,6 +140,25 @@ export class MemoryStore implements Store, Tx {
     const cur = this.alerts.get(a.id);
     if (cur !== undefined) this.alerts.set(a.id, { ...cur, ...a });
   }
+
+  alertsOf(incidentId: number): Alert[] {
+    return this.alertsOfIncident(incidentId);
+  }
+  latestFeedback(): Feedback | undefined {
+    return undefined;
+  }
+  insertFeedback(_f: Feedback): void {}
+  addOutcome(): void {}
+  async incidentFeedback(): Promise<Feedback[]> {
+    return [];
+  }
+  outcomeCounts(): OutcomeCount[] {
+    return [];
+  }
+  activeModel(): string | null {
+    return null;
+  }
+  activateModel(): void {}
 
   insertEvent(_event: EventRecord): void {}
   addTimeline(_entry: TimelineEntry): void {}
@@ -259,14 +280,14 @@ export class MemoryStore implements Store, Tx {
       const incident = this.incidents.get(id);
       if (incident === undefined || incident.status !== "resolved") continue;
       this.opts.onClose?.(incident);
-      for (const alertId of this.alertsOf.get(id) ?? []) {
+      for (const alertId of this.alertIds.get(id) ?? []) {
         const a = this.alerts.get(alertId);
         if (a !== undefined && this.alertByKey.get(alertKeyOf(a.source, a.alertKey)) === alertId) {
           this.alertByKey.delete(alertKeyOf(a.source, a.alertKey));
         }
         this.alerts.delete(alertId);
       }
-      this.alertsOf.delete(id);
+      this.alertIds.delete(id);
       this.incidents.delete(id);
     }
   }

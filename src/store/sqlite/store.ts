@@ -6,9 +6,18 @@ import type { Alert } from "../../core/alert.js";
 import { PagewiseError } from "../../core/errors.js";
 import type { Incident } from "../../core/incident.js";
 import type { Signal } from "../../core/scoring/context.js";
-import type { IncidentFilter, ScoreRecord, Store, TimelineRow, Timer, Tx } from "../../engine/ports.js";
+import type {
+  Feedback,
+  IncidentFilter,
+  OutcomeCount,
+  ScoreRecord,
+  Store,
+  TimelineRow,
+  Timer,
+  Tx,
+} from "../../engine/ports.js";
 import { LATEST_MIGRATION, migrationProvider } from "../migrations.js";
-import { alertFromRow, incidentFromRow, timerFromRow } from "../rows.js";
+import { alertFromRow, feedbackFromRow, incidentFromRow, timerFromRow } from "../rows.js";
 import type { Tables } from "../tables.js";
 import { SqliteTx } from "./tx.js";
 
@@ -180,6 +189,50 @@ export class SqliteStore implements Store {
       });
     }
     return out;
+  }
+
+  async incidentFeedback(incidentId: number): Promise<Feedback[]> {
+    const rows = await this.kysely
+      .selectFrom("feedback")
+      .selectAll()
+      .where("incident_id", "=", incidentId)
+      .orderBy("id")
+      .execute();
+    return rows.map(feedbackFromRow);
+  }
+
+  outcomeCounts(): OutcomeCount[] {
+    const rows = this.db.prepare("SELECT source, alertname, genuine, false_alarms FROM learning").all() as {
+      source: string;
+      alertname: string;
+      genuine: number;
+      false_alarms: number;
+    }[];
+    return rows.map((r) => ({
+      source: r.source,
+      alertname: r.alertname,
+      genuine: r.genuine,
+      falseAlarms: r.false_alarms,
+    }));
+  }
+
+  activeModel(): string | null {
+    const row = this.db.prepare("SELECT body FROM models WHERE active = 1").get() as
+      | { body: string }
+      | undefined;
+    return row?.body ?? null;
+  }
+
+  activateModel(version: string, body: string, now: number): void {
+    this.db.transaction(() => {
+      this.db.prepare("UPDATE models SET active = 0 WHERE active = 1").run();
+      this.db
+        .prepare(
+          `INSERT INTO models (version, created_at, body, active) VALUES (?, ?, ?, 1)
+           ON CONFLICT (version) DO UPDATE SET body = excluded.body, active = 1`,
+        )
+        .run(version, now, body);
+    })();
   }
 
   async ready(): Promise<{ ok: true } | { ok: false; reason: string }> {

@@ -4,6 +4,7 @@ import type { Incident } from "../../core/incident.js";
 import type { Signal } from "../../core/scoring/context.js";
 import type {
   EventRecord,
+  Feedback,
   NewAlert,
   NewIncident,
   ScoreRecord,
@@ -12,7 +13,7 @@ import type {
   TimerKind,
   Tx,
 } from "../../engine/ports.js";
-import { alertFromRow, alertToRow, incidentFromRow, incidentToRow } from "../rows.js";
+import { alertFromRow, alertToRow, feedbackFromRow, incidentFromRow, incidentToRow } from "../rows.js";
 
 const INCIDENT_COLS = [
   "source",
@@ -78,6 +79,17 @@ export class SqliteTx implements Tx {
       incident: p("SELECT * FROM incidents WHERE id = ?"),
       alert: p("SELECT * FROM alerts WHERE id = ?"),
       firingAlerts: p("SELECT * FROM alerts WHERE incident_id = ? AND status = 'firing' ORDER BY id"),
+      alertsOf: p("SELECT * FROM alerts WHERE incident_id = ? ORDER BY id"),
+      latestFeedback: p("SELECT * FROM feedback WHERE incident_id = ? ORDER BY id DESC LIMIT 1"),
+      insertFeedback: p(
+        "INSERT INTO feedback (incident_id, at, author, verdict, route_fit, note) VALUES (?, ?, ?, ?, ?, ?)",
+      ),
+      addOutcome: p(
+        `INSERT INTO learning (source, alertname, genuine, false_alarms) VALUES (?, ?, ?, ?)
+         ON CONFLICT (source, alertname) DO UPDATE SET
+           genuine = MAX(0, learning.genuine + excluded.genuine),
+           false_alarms = MAX(0, learning.false_alarms + excluded.false_alarms)`,
+      ),
       lastSeen: p("SELECT MAX(last_seen) FROM alerts WHERE incident_id = ?").pluck(),
       insertIncident: p(insertSql("incidents", INCIDENT_COLS)),
       saveIncident: p(updateSql("incidents", INCIDENT_COLS)),
@@ -151,6 +163,32 @@ export class SqliteTx implements Tx {
 
   firingAlerts(incidentId: number): Alert[] {
     return this.s.firingAlerts.all(incidentId).map((r) => alertFromRow(r as never));
+  }
+
+  alertsOf(incidentId: number): Alert[] {
+    return this.s.alertsOf.all(incidentId).map((r) => alertFromRow(r as never));
+  }
+
+  latestFeedback(incidentId: number): Feedback | undefined {
+    const r = this.s.latestFeedback.get(incidentId) as
+      | {
+          incident_id: number;
+          at: number;
+          author: string;
+          verdict: string;
+          route_fit: string | null;
+          note: string | null;
+        }
+      | undefined;
+    return r === undefined ? undefined : feedbackFromRow(r);
+  }
+
+  insertFeedback(f: Feedback): void {
+    this.s.insertFeedback.run(f.incidentId, f.at, f.author, f.verdict, f.routeFit, f.note);
+  }
+
+  addOutcome(source: string, alertname: string, genuine: boolean, weight: number): void {
+    this.s.addOutcome.run(source, alertname, genuine ? weight : 0, genuine ? 0 : weight);
   }
 
   lastSeen(incidentId: number): number | null {
