@@ -7,7 +7,7 @@ import { sigmoid } from "../core/scoring/logistic.js";
 import { compileModel, type Model } from "../core/scoring/model.js";
 import type { InboundEvent, Severity } from "../core/types.js";
 import { Engine } from "../engine/engine.js";
-import { alertnameOf } from "../engine/scoring.js";
+import { alertnameOf, type DecisionScore } from "../engine/scoring.js";
 import { TimerHeap } from "../store/memory/heap.js";
 import { MemoryStore } from "../store/memory/store.js";
 import { type HistoryProgress, HistorySources, readHistory } from "./history.js";
@@ -28,6 +28,8 @@ export interface RunOptions {
   /** Refit the model online from revealed outcomes (only with learn). */
   refit?: boolean;
   onProgress?: (p: HistoryProgress) => void;
+  /** Every decision as it is made (the parity test compares them with live serving). */
+  onDecision?: (d: DecisionScore) => void;
 }
 
 /** Scores at one level (alerts or incidents) with the three baselines beside Pagewise. */
@@ -186,6 +188,7 @@ export async function runHistory(opts: RunOptions): Promise<RunResult> {
     if (clock.now() < ev.at) clock.set(ev.at);
     const out = engine.ingest([ev as InboundEvent]);
     const result = out.results[0];
+    if (opts.onDecision !== undefined) for (const d of out.decisions) opts.onDecision(d);
     for (const d of out.decisions) {
       const st = incidents.get(d.incidentId);
       if (st === undefined || st.revealed) continue;
