@@ -93,9 +93,15 @@ class Times {
       this.t = this.t.slice(this.head);
       this.head = 0;
     }
-    let n = 0;
-    for (let i = this.t.length - 1; i >= this.head && (this.t[i] as number) >= since; i--) n++;
-    return n;
+    // Times arrive in order, so the first one at or after `since` is found by bisection.
+    let lo = this.head;
+    let hi = this.t.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.t[mid] as number) < since) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.t.length - lo;
   }
   get size(): number {
     return this.t.length - this.head;
