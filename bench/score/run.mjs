@@ -17,7 +17,6 @@ const calls = Number(values.calls);
 const batches = Number(values.batches);
 
 // A busy context: 500 services, 40 alertnames, 3 sources, a week of signals.
-const HOUR = 3_600_000;
 const t0 = Date.parse("2026-11-01T00:00:00Z");
 const context = new ContextState();
 const learning = new Learning();
