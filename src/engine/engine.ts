@@ -82,6 +82,16 @@ export class Engine {
   }
 
   private humanTransition(id: number, by: string, kind: "acknowledge" | "resolve"): Incident {
+    try {
+      return this.applyHuman(id, by, kind);
+    } catch (err) {
+      // A failed commit may leave signals in the context that the store never kept.
+      if (!(err instanceof PagewiseError) || err.code === "PW_STORE_UNAVAILABLE") this.rebuildContext();
+      throw err;
+    }
+  }
+
+  private applyHuman(id: number, by: string, kind: "acknowledge" | "resolve"): Incident {
     const now = this.clock.now();
     return this.store.transaction((tx) => {
       const incident = tx.incident(id);
@@ -97,6 +107,7 @@ export class Engine {
         for (const alert of tx.firingAlerts(id)) {
           tx.saveAlert({ ...alert, status: "resolved", resolvedAt: now });
           tx.cancelTimer("alert_expiry", alert.id);
+          this.observeLive(tx, { kind: "resolve", at: now, source: alert.source, alertKey: alert.alertKey });
         }
         tx.cancelTimer("incident_quiet", id);
         next = { ...next, openAlertCount: 0 };
