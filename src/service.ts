@@ -3,7 +3,7 @@ import { type Logger, pino } from "pino";
 import { type ModelFile, modelFileJson, parseModelFile } from "./config/model-file.js";
 import type { Config } from "./config/types.js";
 import type { Clock } from "./core/clock.js";
-import { Learning } from "./core/scoring/learning.js";
+import { emptyOutcome, Learning } from "./core/scoring/learning.js";
 import { type CompiledModel, compileModel, DEFAULT_MODEL } from "./core/scoring/model.js";
 import { Engine } from "./engine/engine.js";
 import { TimerWorker } from "./engine/worker.js";
@@ -67,12 +67,12 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
 /** Stores the model as the active one; its learning counts seed a database that has none yet. */
 function importModel(store: SqliteStore, file: ModelFile, now: number): void {
   store.activateModel(file.model.version, JSON.stringify(modelFileJson(file.model, null)), now);
-  if (file.learning === null || store.outcomeCounts().length > 0) return;
+  if (file.learning === null || store.outcomes().length > 0) return;
   const rules = file.learning.toJSON().rules;
   store.transaction((tx) => {
+    // Trained counts seed the all-time rates; "recent" starts empty (history is not recent).
     for (const [source, alertname, c] of rules) {
-      if (c.genuine > 0) tx.addOutcome(source, alertname, true, c.genuine);
-      if (c.falseAlarms > 0) tx.addOutcome(source, alertname, false, c.falseAlarms);
+      tx.saveOutcome({ ...emptyOutcome(source, alertname), genuine: c.genuine, falseAlarms: c.falseAlarms });
     }
   });
 }
@@ -81,10 +81,5 @@ function importModel(store: SqliteStore, file: ModelFile, now: number): void {
 export function activeScoring(store: SqliteStore): { model: CompiledModel; learning: Learning } {
   const body = store.activeModel();
   const model = body === null ? DEFAULT_MODEL : parseModelFile(JSON.parse(body), "the active model").model;
-  const learning = new Learning();
-  for (const c of store.outcomeCounts()) {
-    if (c.genuine > 0) learning.record(c.source, c.alertname, true, c.genuine);
-    if (c.falseAlarms > 0) learning.record(c.source, c.alertname, false, c.falseAlarms);
-  }
-  return { model: compileModel(model), learning };
+  return { model: compileModel(model), learning: Learning.restore(store.outcomes()) };
 }

@@ -3,7 +3,7 @@ import type { Clock } from "../core/clock.js";
 import { PagewiseError } from "../core/errors.js";
 import { type Incident, transition } from "../core/incident.js";
 import { CONTEXT_HORIZON, ContextState, type Signal } from "../core/scoring/context.js";
-import { Learning } from "../core/scoring/learning.js";
+import { applyOutcome, emptyOutcome, Learning } from "../core/scoring/learning.js";
 import { compileModel, DEFAULT_MODEL } from "../core/scoring/model.js";
 import type { ScoringState } from "../core/scoring/scorer.js";
 import type { InboundEvent } from "../core/types.js";
@@ -165,7 +165,10 @@ export class Engine {
           changes.push({ ...p, genuine: body.verdict === "genuine", weight: 1 });
         }
       }
-      for (const c of changes) tx.addOutcome(c.source, c.alertname, c.genuine, c.weight);
+      for (const c of changes) {
+        const cur = tx.outcome(c.source, c.alertname) ?? emptyOutcome(c.source, c.alertname);
+        tx.saveOutcome(applyOutcome(cur, c.genuine, c.weight, now));
+      }
       const feedback: Feedback = { incidentId: id, at: now, author, ...body };
       tx.insertFeedback(feedback);
       tx.addTimeline({

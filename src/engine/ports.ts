@@ -1,6 +1,7 @@
 import type { Alert } from "../core/alert.js";
 import type { Incident, IncidentStatus } from "../core/incident.js";
 import type { Signal } from "../core/scoring/context.js";
+import type { RuleOutcome } from "../core/scoring/learning.js";
 import type { Contribution } from "../core/scoring/model.js";
 
 /**
@@ -81,13 +82,6 @@ export interface Feedback {
   note: string | null;
 }
 
-export interface OutcomeCount {
-  source: string;
-  alertname: string;
-  genuine: number;
-  falseAlarms: number;
-}
-
 export type NewIncident = Omit<Incident, "id">;
 export type NewAlert = Omit<Alert, "id">;
 
@@ -116,8 +110,9 @@ export interface Tx {
   insertSignal(signal: Signal): void;
   insertScore(score: ScoreRecord): void;
   insertFeedback(feedback: Feedback): void;
-  /** Adds (or with a negative weight, takes back) an outcome in the fast-learning counts. */
-  addOutcome(source: string, alertname: string, genuine: boolean, weight: number): void;
+  /** A rule's fast-learning state, and its new value (computed with applyOutcome). */
+  outcome(source: string, alertname: string): RuleOutcome | undefined;
+  saveOutcome(outcome: RuleOutcome): void;
 
   /** Sets the timer's due time ("set"), or moves it earlier only ("earliest"); clears any lease. */
   armTimer(kind: TimerKind, ref: number, dueAt: number, mode: "set" | "earliest"): void;
@@ -157,7 +152,7 @@ export interface Store {
   /** Signals since `since` in time order, plus a resend for every alert seen since `recentSince`. */
   loadSignals(since: number, recentSince: number): Signal[];
   incidentFeedback(incidentId: number): Promise<Feedback[]>;
-  outcomeCounts(): OutcomeCount[];
+  outcomes(): RuleOutcome[];
   /** The active model's JSON (model-file format), or null for the built-in default. */
   activeModel(): string | null;
   activateModel(version: string, body: string, now: number): void;

@@ -175,6 +175,24 @@ migrations["0002_scoring"] = {
   },
 };
 
+migrations["0003_recent_outcomes"] = {
+  async up(db: Kysely<unknown>) {
+    // The fading "recent" rate survives a restart instead of starting cold.
+    await db.schema
+      .alterTable("learning")
+      .addColumn("recent_genuine", "real", (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema
+      .alterTable("learning")
+      .addColumn("recent_false_alarms", "real", (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema
+      .alterTable("learning")
+      .addColumn("recent_at", "bigint", (c) => c.notNull().defaultTo(0))
+      .execute();
+  },
+};
+
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
     return migrations;

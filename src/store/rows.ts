@@ -1,6 +1,7 @@
 import type { Selectable } from "kysely";
 import type { Alert, AlertStatus } from "../core/alert.js";
 import type { Incident, IncidentStatus, ResolveReason } from "../core/incident.js";
+import type { RuleOutcome } from "../core/scoring/learning.js";
 import type { Severity } from "../core/types.js";
 import type { Feedback, RouteFit, Timer, TimerKind, Verdict } from "../engine/ports.js";
 import type { AlertsTable, IncidentsTable, TimersTable } from "./tables.js";
@@ -138,5 +139,25 @@ export function feedbackFromRow(r: {
     verdict: r.verdict as Verdict,
     routeFit: r.route_fit as RouteFit | null,
     note: r.note,
+  };
+}
+
+export function outcomeFromRow(r: {
+  source: string;
+  alertname: string;
+  genuine: number;
+  false_alarms: number;
+  recent_genuine: number;
+  recent_false_alarms: number;
+  recent_at: number | bigint;
+}): RuleOutcome {
+  return {
+    source: r.source,
+    alertname: r.alertname,
+    genuine: r.genuine,
+    falseAlarms: r.false_alarms,
+    recentGenuine: r.recent_genuine,
+    recentFalseAlarms: r.recent_false_alarms,
+    recentAt: Number(r.recent_at),
   };
 }

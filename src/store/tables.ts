@@ -114,6 +114,9 @@ export interface LearningTable {
   alertname: string;
   genuine: number;
   false_alarms: number;
+  recent_genuine: number;
+  recent_false_alarms: number;
+  recent_at: number;
 }
 
 export interface ModelsTable {

@@ -138,7 +138,7 @@ describe("responder feedback", () => {
 
     // A changed verdict replaces the old one: counts are not doubled.
     await feedback(first, { verdict: "genuine" });
-    const counts = svc.store.outcomeCounts().find((c) => c.alertname === "DiskFull");
+    const counts = svc.store.outcomes().find((c) => c.alertname === "DiskFull");
     expect(counts).toMatchObject({ source: "generic", genuine: 1, falseAlarms: 0 });
   });
 
@@ -155,7 +155,34 @@ describe("responder feedback", () => {
     expect((await feedback(id, { verdict: "genuine" }, "viewer-token-1234")).statusCode).toBe(403);
     expect((await feedback(id, { verdict: "genuine" }, KEYS.generic)).statusCode).toBe(403);
     expect((await feedback(9999, { verdict: "genuine" })).statusCode).toBe(404);
-    expect(svc.store.outcomeCounts()).toEqual([]);
+    expect(svc.store.outcomes()).toEqual([]);
+  });
+});
+
+describe("fast learning across restarts", () => {
+  it("keeps all-time and recent outcome state exactly", async () => {
+    const id = await openOne("Flaky");
+    await feedback(id, { verdict: "genuine" });
+    const at = svc.clock.now() + 3_600_000;
+    const before = svc.engine.scoring.learning;
+    const rate = before.rate("generic", "Flaky", 0.1, DEFAULT_MODEL.priors);
+    const recent = before.recentRate("generic", "Flaky", rate, at);
+    expect(recent).toBeGreaterThan(rate);
+    await svc.close();
+    const again = await createService({
+      config: parseConfig(EXAMPLE_CONFIG_TEXT, {}),
+      dbPath: svc.dbPath,
+      durability: "normal",
+      clock: svc.clock,
+      worker: false,
+    });
+    try {
+      const l = again.engine.scoring.learning;
+      expect(l.rate("generic", "Flaky", 0.1, DEFAULT_MODEL.priors)).toBe(rate);
+      expect(l.recentRate("generic", "Flaky", rate, at)).toBe(recent);
+    } finally {
+      await again.close();
+    }
   });
 });
 

@@ -79,35 +79,54 @@ export interface SnapshotQuery {
   incidentId: number | null;
 }
 
-/** Timestamps kept in arrival order; old ones are dropped from the front as time moves on. */
+/**
+ * Timestamps in arrival (time) order. Counts are by bisection, bounded on both sides, so a query
+ * never sees the future; entries older than `keep` before the newest one are dropped.
+ */
 class Times {
   private t: number[] = [];
   private head = 0;
+  constructor(private readonly keep: number) {}
   push(at: number): void {
     this.t.push(at);
-  }
-  /** How many are at or after `since`, dropping those before `drop`. */
-  countSince(since: number, drop: number): number {
+    const drop = at - this.keep;
     while (this.head < this.t.length && (this.t[this.head] as number) < drop) this.head++;
     if (this.head > 64 && this.head * 2 > this.t.length) {
       this.t = this.t.slice(this.head);
       this.head = 0;
     }
-    // Times arrive in order, so the first one at or after `since` is found by bisection.
+  }
+  /** How many lie in [since, until]. */
+  count(since: number, until: number): number {
+    return this.firstAfter(until) - this.firstAtOrAfter(since);
+  }
+  /** The latest time at or before `until`. */
+  latest(until: number): number | undefined {
+    const i = this.firstAfter(until) - 1;
+    return i >= this.head ? this.t[i] : undefined;
+  }
+  last(): number | undefined {
+    return this.t.length > this.head ? this.t[this.t.length - 1] : undefined;
+  }
+  private firstAtOrAfter(x: number): number {
     let lo = this.head;
     let hi = this.t.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if ((this.t[mid] as number) < since) lo = mid + 1;
+      if ((this.t[mid] as number) < x) lo = mid + 1;
       else hi = mid;
     }
-    return this.t.length - lo;
+    return lo;
   }
-  get size(): number {
-    return this.t.length - this.head;
-  }
-  last(): number | undefined {
-    return this.t.length > this.head ? this.t[this.t.length - 1] : undefined;
+  private firstAfter(x: number): number {
+    let lo = this.head;
+    let hi = this.t.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.t[mid] as number) <= x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 }
 
@@ -116,7 +135,7 @@ const pair = (a: string, b: string) => `${a}\u0000${b}`;
 
 export class ContextState {
   private readonly keyTransitions = new Map<string, Times>();
-  private readonly lastFire = new Map<string, number>(); // service \0 alertname -> last fire
+  private readonly lastFire = new Map<string, Times>(); // service \0 alertname -> fires in 7 days
   private readonly serviceAlertnames = new Map<string, Map<string, number>>(); // -> last trigger
   private readonly serviceSources = new Map<string, Map<string, number>>();
   private readonly hostAlertnames = new Map<string, Map<string, number>>();
@@ -139,7 +158,7 @@ export class ContextState {
       case "fire": {
         transitions(this.keyTransitions, keyOf(s.source, s.alertKey)).push(s.at);
         if (s.service !== null) {
-          this.lastFire.set(pair(s.service, s.alertname), s.at);
+          transitions(this.lastFire, pair(s.service, s.alertname), CONTEXT_HORIZON).push(s.at);
           transitions(this.serviceFires, s.service).push(s.at);
           if (!this.serviceFirstSeen.has(s.service)) this.serviceFirstSeen.set(s.service, s.at);
         }
@@ -197,21 +216,22 @@ export class ContextState {
     const at = q.at;
     const horizon = at - CONTEXT_HORIZON;
     const key = this.keyTransitions.get(keyOf(q.source, q.alertKey));
-    const last = q.service === null ? undefined : this.lastFire.get(pair(q.service, q.alertname));
+    // Snapshots are taken before the scored alert's own fire is observed: any fire seen is another's.
+    const last = q.service === null ? undefined : this.lastFire.get(pair(q.service, q.alertname))?.latest(at);
     const inc24 = q.service === null ? undefined : this.serviceIncidents.get(q.service);
     const changes = q.service === null ? undefined : this.changes.get(q.service);
     // The scored incident is not its own context.
     const self = q.incidentId === null ? undefined : this.openIncidents.get(q.incidentId);
     let teamOpen = q.team === null ? 0 : (this.teamOpen.get(q.team) ?? 0);
     if (self !== undefined && self.team !== null && self.team === q.team) teamOpen--;
-    let serviceIncidents = inc24?.countSince(at - DAY, at - DAY) ?? 0;
+    let serviceIncidents = inc24?.count(at - DAY, at) ?? 0;
     if (self !== undefined && self.service === q.service && self.at >= at - DAY) serviceIncidents--;
     const fires = q.service === null ? undefined : this.serviceFires.get(q.service);
     return {
-      serviceFires10m: fires?.countSince(at - CORROBORATION_WINDOW, at - DAY) ?? 0,
-      serviceFires24h: fires?.countSince(at - DAY, at - DAY) ?? 0,
-      keyTransitions1h: key?.countSince(at - HOUR, at - DAY) ?? 0,
-      keyTransitions24h: key?.countSince(at - DAY, at - DAY) ?? 0,
+      serviceFires10m: fires?.count(at - CORROBORATION_WINDOW, at) ?? 0,
+      serviceFires24h: fires?.count(at - DAY, at) ?? 0,
+      keyTransitions1h: key?.count(at - HOUR, at) ?? 0,
+      keyTransitions24h: key?.count(at - DAY, at) ?? 0,
       hoursSinceSameAlertname: last === undefined || last < horizon ? null : (at - last) / HOUR,
       baseline: q.service !== null && (this.serviceFirstSeen.get(q.service) ?? at) <= at - DAY,
       otherAlertnames10m: countOthers(
@@ -229,12 +249,11 @@ export class ContextState {
         q.alertname,
         at,
       ),
-      change30m: (changes?.countSince(at - 30 * MIN, at - HOUR) ?? 0) > 0,
-      change60m: (changes?.countSince(at - HOUR, at - HOUR) ?? 0) > 0,
+      change30m: (changes?.count(at - 30 * MIN, at) ?? 0) > 0,
+      change60m: (changes?.count(at - HOUR, at) ?? 0) > 0,
       serviceIncidents24h: Math.max(0, serviceIncidents),
       teamOpenIncidents: Math.max(0, teamOpen),
-      teamAlerts1h:
-        q.team === null ? 0 : (this.teamAlerts.get(q.team)?.countSince(at - HOUR, at - HOUR) ?? 0),
+      teamAlerts1h: q.team === null ? 0 : (this.teamAlerts.get(q.team)?.count(at - HOUR, at) ?? 0),
     };
   }
 
@@ -281,7 +300,7 @@ export class ContextState {
   /** Drops what no window can see any more, so memory follows activity, not history length. */
   private sweep(now: number): void {
     const horizon = now - CONTEXT_HORIZON;
-    for (const [k, t] of this.lastFire) if (t < horizon) this.lastFire.delete(k);
+    for (const [k, t] of this.lastFire) if ((t.last() ?? 0) < horizon) this.lastFire.delete(k);
     for (const m of [this.serviceAlertnames, this.serviceSources, this.hostAlertnames]) {
       for (const [k, inner] of m) {
         for (const [name, t] of inner) if (t < now - CORROBORATION_WINDOW) inner.delete(name);
@@ -300,10 +319,10 @@ export class ContextState {
   }
 }
 
-function transitions(m: Map<string, Times>, key: string): Times {
+function transitions(m: Map<string, Times>, key: string, keep = DAY): Times {
   let t = m.get(key);
   if (t === undefined) {
-    t = new Times();
+    t = new Times(keep);
     m.set(key, t);
   }
   return t;

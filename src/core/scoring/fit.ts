@@ -34,6 +34,11 @@ export interface FitOptions {
 
 /** Measured on the shared histories between 0.02 and 1; the middle of the flat part. */
 export const DEFAULT_L2_PER_WEIGHT = 0.05;
+const PRIOR_WEIGHT = 20;
+/** Fewer calibration rows than this: no calibration map (the regression is calibrated in sample). */
+const MIN_CALIBRATION_ROWS = 100;
+/** Held-out rows are worth more: from this many, Platt scaling on them beats none. */
+const MIN_HELD_OUT_CALIBRATION_ROWS = 30;
 const UPSTREAM = FEATURE_INDEX.upstream;
 const HAS_UPSTREAM = FEATURE_INDEX.has_upstream;
 const MIN_UPSTREAM_ROWS = 30;
@@ -48,14 +53,18 @@ export function fitModel(rows: readonly TrainingRow[], opts: FitOptions): Model 
   const std = fitX.map((x) => standardize(x, means, scales));
   const totalWeight = rows.reduce((s, r) => s + r.weight, 0);
   const prior = opts.prior === undefined ? undefined : compileModel(opts.prior);
+  // A prior is worth at least PRIOR_WEIGHT incidents of evidence, however few rows there are.
+  const perWeight = (opts.l2PerWeight ?? DEFAULT_L2_PER_WEIGHT) * Math.max(1, totalWeight);
+  const l2 = prior === undefined ? perWeight : Math.max(PRIOR_WEIGHT, perWeight);
   const fit = fitLogistic(
     std,
     rows.map((r) => r.label),
     {
-      l2: (opts.l2PerWeight ?? DEFAULT_L2_PER_WEIGHT) * Math.max(1, totalWeight),
+      l2,
       weights: rows.map((r) => r.weight),
       maxIter: 100,
-      ...(prior === undefined ? {} : { offsets: fitX.map((x) => rawLogit(prior, x)) }),
+      // Toward a prior, its base rate moves only as far as the evidence carries it too.
+      ...(prior === undefined ? {} : { offsets: fitX.map((x) => rawLogit(prior, x)), l2Bias: l2 }),
     },
   );
   // With a prior: raw logit = prior(x) + b + Δ·(x − m)/s, folded into one standardized model.
@@ -173,7 +182,8 @@ function standardize(x: Float64Array, means: readonly number[], scales: readonly
 
 function fitCalibration(z: number[], y: number[], w: number[], heldOut: boolean): Calibration {
   const pos = y.filter((v) => v === 1).length;
-  if (pos === 0 || pos === y.length) return { kind: "none" };
+  const enough = heldOut ? MIN_HELD_OUT_CALIBRATION_ROWS : MIN_CALIBRATION_ROWS;
+  if (pos === 0 || pos === y.length || y.length < enough) return { kind: "none" };
   if (heldOut && y.length >= MIN_ISOTONIC_ROWS && pos >= 20 && y.length - pos >= 20) {
     const iso = fitIsotonic(z, y, { weights: w, eps: EPS });
     return { kind: "isotonic", xs: [...iso.xs], ys: [...iso.ys] };

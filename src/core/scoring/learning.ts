@@ -30,6 +30,45 @@ interface Recent {
   at: number;
 }
 
+/** One rule's whole learned state, as the store keeps it (so a restart loses nothing). */
+export interface RuleOutcome {
+  source: string;
+  alertname: string;
+  genuine: number;
+  falseAlarms: number;
+  recentGenuine: number;
+  recentFalseAlarms: number;
+  recentAt: number;
+}
+
+/**
+ * Adds one outcome (or takes it back, with a negative weight) to a rule's state: all-time counts
+ * grow, recent counts fade first. The same arithmetic runs in memory and before a store write.
+ */
+export function applyOutcome(s: RuleOutcome, genuine: boolean, weight: number, at: number): RuleOutcome {
+  const decay = 0.5 ** (Math.max(0, at - s.recentAt) / RECENT_HALF_LIFE);
+  return {
+    ...s,
+    genuine: Math.max(0, s.genuine + (genuine ? weight : 0)),
+    falseAlarms: Math.max(0, s.falseAlarms + (genuine ? 0 : weight)),
+    recentGenuine: Math.max(0, s.recentGenuine * decay + (genuine ? weight : 0)),
+    recentFalseAlarms: Math.max(0, s.recentFalseAlarms * decay + (genuine ? 0 : weight)),
+    recentAt: Math.max(at, s.recentAt),
+  };
+}
+
+export function emptyOutcome(source: string, alertname: string): RuleOutcome {
+  return {
+    source,
+    alertname,
+    genuine: 0,
+    falseAlarms: 0,
+    recentGenuine: 0,
+    recentFalseAlarms: 0,
+    recentAt: 0,
+  };
+}
+
 const ruleKey = (source: string, alertname: string) => `${source}\u0000${alertname}`;
 
 export class Learning {
@@ -45,11 +84,21 @@ export class Learning {
     bump(this.sources, source, genuine, weight);
     const key = ruleKey(source, alertname);
     const r = this.recent.get(key);
-    const decay = r === undefined ? 0 : 0.5 ** (Math.max(0, at - r.at) / RECENT_HALF_LIFE);
+    const next = applyOutcome(
+      {
+        ...emptyOutcome(source, alertname),
+        recentGenuine: r?.genuine ?? 0,
+        recentFalseAlarms: r?.falseAlarms ?? 0,
+        recentAt: r?.at ?? at,
+      },
+      genuine,
+      weight,
+      at,
+    );
     this.recent.set(key, {
-      genuine: Math.max(0, (r?.genuine ?? 0) * decay + (genuine ? weight : 0)),
-      falseAlarms: Math.max(0, (r?.falseAlarms ?? 0) * decay + (genuine ? 0 : weight)),
-      at: Math.max(at, r?.at ?? at),
+      genuine: next.recentGenuine,
+      falseAlarms: next.recentFalseAlarms,
+      at: next.recentAt,
     });
     if (!this.rules.has(key)) {
       const c = { genuine: 0, falseAlarms: 0 };
@@ -113,6 +162,40 @@ export class Learning {
         return [source, alertname, c];
       }),
     };
+  }
+
+  /** The rules' whole state, for the store. */
+  outcomes(): RuleOutcome[] {
+    return [...this.rules.entries()].map(([k, c]) => {
+      const [source, alertname] = k.split("\u0000") as [string, string];
+      const r = this.recent.get(k);
+      return {
+        source,
+        alertname,
+        genuine: c.genuine,
+        falseAlarms: c.falseAlarms,
+        recentGenuine: r?.genuine ?? 0,
+        recentFalseAlarms: r?.falseAlarms ?? 0,
+        recentAt: r?.at ?? 0,
+      };
+    });
+  }
+
+  /** Exactly the state that `outcomes()` gave (after a restart). */
+  static restore(rows: readonly RuleOutcome[]): Learning {
+    const l = new Learning();
+    for (const o of rows) {
+      if (o.genuine > 0) bump(l.sources, o.source, true, o.genuine);
+      if (o.falseAlarms > 0) bump(l.sources, o.source, false, o.falseAlarms);
+      const key = ruleKey(o.source, o.alertname);
+      const c = { genuine: o.genuine, falseAlarms: o.falseAlarms };
+      l.rules.set(key, c);
+      const list = l.rulesOf.get(o.source);
+      if (list === undefined) l.rulesOf.set(o.source, [c]);
+      else list.push(c);
+      l.recent.set(key, { genuine: o.recentGenuine, falseAlarms: o.recentFalseAlarms, at: o.recentAt });
+    }
+    return l;
   }
 
   static fromJSON(data: { sources: [string, Counts][]; rules: [string, string, Counts][] }): Learning {

@@ -1,7 +1,8 @@
 /**
  * Local hour, minute and weekday in an IANA zone, for the time-of-day features. Zone offsets
- * change at most on hour boundaries here, so the offset is cached per (zone, UTC hour): the
- * hot path does one Map lookup instead of an Intl call. A bounded memo of pure results.
+ * change on quarter-hour boundaries of UTC (zones such as America/St_Johns change at :30), so the
+ * offset is cached per (zone, UTC quarter hour): the hot path does one Map lookup instead of an
+ * Intl call. A bounded memo of pure results.
  */
 export interface LocalClock {
   hour: number;
@@ -10,7 +11,7 @@ export interface LocalClock {
   weekday: number;
 }
 
-const HOUR = 3_600_000;
+const QUARTER = 900_000;
 const formatters = new Map<string, Intl.DateTimeFormat>();
 const offsets = new Map<string, number>();
 const MAX_CACHED = 100_000;
@@ -23,7 +24,7 @@ export function localClock(at: number, zone: string): LocalClock {
 }
 
 function offsetAt(at: number, zone: string): number {
-  const bucket = Math.floor(at / HOUR);
+  const bucket = Math.floor(at / QUARTER);
   const key = `${zone}\u0000${bucket}`;
   const cached = offsets.get(key);
   if (cached !== undefined) return cached;
@@ -41,7 +42,7 @@ function offsetAt(at: number, zone: string): number {
     });
     formatters.set(zone, f);
   }
-  const probe = bucket * HOUR;
+  const probe = bucket * QUARTER;
   const p: Record<string, number> = {};
   for (const part of f.formatToParts(probe)) if (part.type !== "literal") p[part.type] = Number(part.value);
   const asUtc = Date.UTC(

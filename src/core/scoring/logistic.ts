@@ -52,6 +52,9 @@ export interface LogisticOptions {
    * model's log-odds, the L2 penalty pulls toward that model instead of toward zero.
    */
   offsets?: ArrayLike<number>;
+  /** L2 strength on the bias (default 0: unpenalized). With offsets, it keeps a tiny data set
+   * from moving the prior model's base rate. */
+  l2Bias?: number;
 }
 
 /** |bias| reported when every label is the same class and the optimum is at infinity. */
@@ -115,6 +118,7 @@ export function fitLogistic(
   const totalWeight = validate(rows, labels, opts, d, gradTol);
   const { l2, weights: sw } = opts;
   const off = opts.offsets;
+  const l2Bias = opts.l2Bias ?? 0;
   if (off !== undefined && off.length !== n)
     throw new RangeError(`fitLogistic: ${off.length} offsets for ${n} rows`);
   const maxIter = opts.maxIter ?? 100;
@@ -136,7 +140,8 @@ export function fitLogistic(
   }
   // Start at w = 0 and the bias of the base rate: the exact answer when no feature carries signal.
   let theta = new Float64Array(m);
-  theta[d] = logit(yMean);
+  // With offsets the base rate is already in them; otherwise start at the base rate's log-odds.
+  theta[d] = off === undefined ? logit(yMean) : 0;
 
   const objective = (t: Float64Array): number => {
     let f = 0;
@@ -144,6 +149,7 @@ export function fitLogistic(
       f += sampleWeight(sw, i) * loss(linear(t, rows[i] as Row, d) + offsetAt(off, i), labels[i] as number);
     }
     for (let j = 0; j < d; j++) f += 0.5 * l2 * (t[j] as number) ** 2;
+    f += 0.5 * l2Bias * (t[d] as number) ** 2;
     return f;
   };
 
@@ -157,7 +163,7 @@ export function fitLogistic(
   let converged = false;
 
   while (true) {
-    gradientAndHessian(theta, rows, labels, sw, off, l2, d, grad, hess);
+    gradientAndHessian(theta, rows, labels, sw, off, l2, l2Bias, d, grad, hess);
     newtonStep(hess, grad, m, chol, step);
     if (gradientSmall(grad, gradTol) && maxLogOddsChange(step, rows, d) <= stepTol) {
       // Take the last (tiny) step: Newton's error after it is about the square of its size.
@@ -230,6 +236,7 @@ function gradientAndHessian(
   sw: ArrayLike<number> | undefined,
   off: ArrayLike<number> | undefined,
   l2: number,
+  l2Bias: number,
   d: number,
   grad: Float64Array,
   hess: Float64Array,
@@ -262,6 +269,8 @@ function gradientAndHessian(
     grad[j] = (grad[j] as number) + l2 * (theta[j] as number);
     hess[j * m + j] = (hess[j * m + j] as number) + l2;
   }
+  grad[d] = (grad[d] as number) + l2Bias * (theta[d] as number);
+  hess[d * m + d] = (hess[d * m + d] as number) + l2Bias;
   for (let j = 0; j < m; j++) for (let k = 0; k < j; k++) hess[j * m + k] = hess[k * m + j] as number;
 }
 

@@ -1,13 +1,13 @@
 import type { Alert } from "../../core/alert.js";
 import type { Incident } from "../../core/incident.js";
 import type { Signal } from "../../core/scoring/context.js";
+import type { RuleOutcome } from "../../core/scoring/learning.js";
 import type {
   EventRecord,
   Feedback,
   IncidentFilter,
   NewAlert,
   NewIncident,
-  OutcomeCount,
   ScoreRecord,
   Store,
   TimelineEntry,
@@ -43,14 +43,47 @@ export class MemoryStore implements Store, Tx {
   private nextAlert = 1;
   private nextTimer = 1;
 
+  /** Undo steps of the open transaction: a throw restores everything, as SQL's rollback does. */
+  private undo: (() => void)[] | null = null;
+
   constructor(private readonly opts: MemoryStoreOptions = {}) {}
 
   transaction<T>(fn: (tx: Tx) => T): T {
+    this.undo = [];
+    const closing = this.closing.length;
+    const ids = [this.nextIncident, this.nextAlert, this.nextTimer] as const;
     try {
-      return fn(this);
+      const result = fn(this);
+      this.undo = null;
+      return result;
+    } catch (err) {
+      const steps = this.undo ?? [];
+      for (let i = steps.length - 1; i >= 0; i--) (steps[i] as () => void)();
+      this.closing.length = closing;
+      [this.nextIncident, this.nextAlert, this.nextTimer] = ids;
+      this.undo = null;
+      throw err;
     } finally {
       this.evictClosed();
     }
+  }
+
+  private put<K, V>(m: Map<K, V>, k: K, v: V): void {
+    if (this.undo !== null) {
+      const had = m.has(k);
+      const prev = m.get(k);
+      this.undo.push(() => (had ? m.set(k, prev as V) : m.delete(k)));
+    }
+    m.set(k, v);
+  }
+
+  private drop<K, V>(m: Map<K, V>, k: K): void {
+    if (!m.has(k)) return;
+    if (this.undo !== null) {
+      const prev = m.get(k) as V;
+      this.undo.push(() => m.set(k, prev));
+    }
+    m.delete(k);
   }
 
   // --- reads -------------------------------------------------------------------------------
@@ -108,37 +141,38 @@ export class MemoryStore implements Store, Tx {
 
   insertIncident(incident: NewIncident): number {
     const id = this.nextIncident++;
-    this.incidents.set(id, { ...incident, id });
+    this.put(this.incidents, id, { ...incident, id });
     if (incident.status !== "resolved")
-      this.openByGroup.set(alertKeyOf(incident.source, incident.groupKey), id);
-    this.alertIds.set(id, []);
+      this.put(this.openByGroup, alertKeyOf(incident.source, incident.groupKey), id);
+    this.put(this.alertIds, id, []);
     return id;
   }
 
   saveIncident(incident: Incident): void {
-    this.incidents.set(incident.id, incident);
+    this.put(this.incidents, incident.id, incident);
     if (incident.status === "resolved") {
       const k = alertKeyOf(incident.source, incident.groupKey);
-      if (this.openByGroup.get(k) === incident.id) this.openByGroup.delete(k);
+      if (this.openByGroup.get(k) === incident.id) this.drop(this.openByGroup, k);
       this.closing.push(incident.id);
     }
   }
 
   insertAlert(alert: NewAlert): number {
     const id = this.nextAlert++;
-    this.alerts.set(id, { ...alert, id });
-    this.alertByKey.set(alertKeyOf(alert.source, alert.alertKey), id);
-    this.alertIds.get(alert.incidentId)?.push(id);
+    this.put(this.alerts, id, { ...alert, id });
+    this.put(this.alertByKey, alertKeyOf(alert.source, alert.alertKey), id);
+    const list = this.alertIds.get(alert.incidentId);
+    if (list !== undefined) this.put(this.alertIds, alert.incidentId, [...list, id]);
     return id;
   }
 
   saveAlert(alert: Alert): void {
-    this.alerts.set(alert.id, alert);
+    this.put(this.alerts, alert.id, alert);
   }
 
   touchAlert(a: Pick<Alert, "id" | "lastSeen" | "eventCount" | "endsAt" | "annotations" | "raw">): void {
     const cur = this.alerts.get(a.id);
-    if (cur !== undefined) this.alerts.set(a.id, { ...cur, ...a });
+    if (cur !== undefined) this.put(this.alerts, a.id, { ...cur, ...a });
   }
 
   alertsOf(incidentId: number): Alert[] {
@@ -148,11 +182,14 @@ export class MemoryStore implements Store, Tx {
     return undefined;
   }
   insertFeedback(_f: Feedback): void {}
-  addOutcome(): void {}
+  outcome(): RuleOutcome | undefined {
+    return undefined;
+  }
+  saveOutcome(): void {}
   async incidentFeedback(): Promise<Feedback[]> {
     return [];
   }
-  outcomeCounts(): OutcomeCount[] {
+  outcomes(): RuleOutcome[] {
     return [];
   }
   activeModel(): string | null {
@@ -178,24 +215,24 @@ export class MemoryStore implements Store, Tx {
       leaseOwner: null,
       leaseUntil: null,
     };
-    this.timers.set(k, timer);
+    this.put(this.timers, k, timer);
     this.heap.push(dueAt, k);
   }
 
   cancelTimer(kind: TimerKind, ref: number): void {
-    this.timers.delete(timerKey(kind, ref));
+    this.drop(this.timers, timerKey(kind, ref));
   }
 
   finishTimer(timer: Timer, owner: string): void {
     const k = timerKey(timer.kind, timer.ref);
-    if (this.timers.get(k)?.leaseOwner === owner) this.timers.delete(k);
+    if (this.timers.get(k)?.leaseOwner === owner) this.drop(this.timers, k);
   }
 
   rearmClaimed(timer: Timer, owner: string, dueAt: number): void {
     const k = timerKey(timer.kind, timer.ref);
     const cur = this.timers.get(k);
     if (cur?.leaseOwner !== owner) return;
-    this.timers.set(k, { ...cur, dueAt, leaseOwner: null, leaseUntil: null, attempts: 0 });
+    this.put(this.timers, k, { ...cur, dueAt, leaseOwner: null, leaseUntil: null, attempts: 0 });
     this.heap.push(dueAt, k);
   }
 
@@ -219,9 +256,11 @@ export class MemoryStore implements Store, Tx {
       this.heap.pop();
       const t = this.timers.get(top.key);
       // Stale heap entries (re-armed or cancelled timers) are skipped.
-      if (t === undefined || t.dueAt !== top.due || t.leaseOwner !== null) continue;
+      if (t === undefined || eligibleAt(t) !== top.due) continue;
       const claimed: Timer = { ...t, leaseOwner: owner, leaseUntil: now + leaseMs, attempts: t.attempts + 1 };
       this.timers.set(top.key, claimed);
+      // If its holder never finishes it, it can be claimed again when the lease runs out.
+      this.heap.push(now + leaseMs, top.key);
       out.push(claimed);
     }
     return out;
@@ -232,7 +271,7 @@ export class MemoryStore implements Store, Tx {
       const top = this.heap.peek();
       if (top === undefined) return null;
       const t = this.timers.get(top.key);
-      if (t !== undefined && t.dueAt === top.due && t.leaseOwner === null) return top.due;
+      if (t !== undefined && eligibleAt(t) === top.due) return top.due;
       this.heap.pop();
     }
   }
@@ -291,4 +330,9 @@ export class MemoryStore implements Store, Tx {
       this.incidents.delete(id);
     }
   }
+}
+
+/** When a timer may be claimed: at its due time, or when a claim on it has lapsed. */
+function eligibleAt(t: Timer): number {
+  return t.leaseOwner === null ? t.dueAt : (t.leaseUntil as number);
 }

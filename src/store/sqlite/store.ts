@@ -6,10 +6,10 @@ import type { Alert } from "../../core/alert.js";
 import { PagewiseError } from "../../core/errors.js";
 import type { Incident } from "../../core/incident.js";
 import type { Signal } from "../../core/scoring/context.js";
+import type { RuleOutcome } from "../../core/scoring/learning.js";
 import type {
   Feedback,
   IncidentFilter,
-  OutcomeCount,
   ScoreRecord,
   Store,
   TimelineRow,
@@ -17,7 +17,7 @@ import type {
   Tx,
 } from "../../engine/ports.js";
 import { LATEST_MIGRATION, migrationProvider } from "../migrations.js";
-import { alertFromRow, feedbackFromRow, incidentFromRow, timerFromRow } from "../rows.js";
+import { alertFromRow, feedbackFromRow, incidentFromRow, outcomeFromRow, timerFromRow } from "../rows.js";
 import type { Tables } from "../tables.js";
 import { SqliteTx } from "./tx.js";
 
@@ -88,7 +88,11 @@ export class SqliteStore implements Store {
 
   claimDueTimers(now: number, owner: string, leaseMs: number, limit: number): Timer[] {
     try {
-      return this.claimStmt.all(owner, now + leaseMs, now, now, limit).map((r) => timerFromRow(r as never));
+      // RETURNING does not keep the subquery's order: due order is restored here.
+      return this.claimStmt
+        .all(owner, now + leaseMs, now, now, limit)
+        .map((r) => timerFromRow(r as never))
+        .sort((a, b) => a.dueAt - b.dueAt || a.id - b.id);
     } catch (err) {
       throw asStoreError(err);
     }
@@ -201,19 +205,11 @@ export class SqliteStore implements Store {
     return rows.map(feedbackFromRow);
   }
 
-  outcomeCounts(): OutcomeCount[] {
-    const rows = this.db.prepare("SELECT source, alertname, genuine, false_alarms FROM learning").all() as {
-      source: string;
-      alertname: string;
-      genuine: number;
-      false_alarms: number;
-    }[];
-    return rows.map((r) => ({
-      source: r.source,
-      alertname: r.alertname,
-      genuine: r.genuine,
-      falseAlarms: r.false_alarms,
-    }));
+  outcomes(): RuleOutcome[] {
+    return this.db
+      .prepare("SELECT * FROM learning ORDER BY source, alertname")
+      .all()
+      .map((r) => outcomeFromRow(r as never));
   }
 
   activeModel(): string | null {

@@ -2,6 +2,7 @@ import type Database from "better-sqlite3";
 import type { Alert } from "../../core/alert.js";
 import type { Incident } from "../../core/incident.js";
 import type { Signal } from "../../core/scoring/context.js";
+import type { RuleOutcome } from "../../core/scoring/learning.js";
 import type {
   EventRecord,
   Feedback,
@@ -13,7 +14,14 @@ import type {
   TimerKind,
   Tx,
 } from "../../engine/ports.js";
-import { alertFromRow, alertToRow, feedbackFromRow, incidentFromRow, incidentToRow } from "../rows.js";
+import {
+  alertFromRow,
+  alertToRow,
+  feedbackFromRow,
+  incidentFromRow,
+  incidentToRow,
+  outcomeFromRow,
+} from "../rows.js";
 
 const INCIDENT_COLS = [
   "source",
@@ -84,11 +92,13 @@ export class SqliteTx implements Tx {
       insertFeedback: p(
         "INSERT INTO feedback (incident_id, at, author, verdict, route_fit, note) VALUES (?, ?, ?, ?, ?, ?)",
       ),
-      addOutcome: p(
-        `INSERT INTO learning (source, alertname, genuine, false_alarms) VALUES (?, ?, ?, ?)
+      outcome: p("SELECT * FROM learning WHERE source = ? AND alertname = ?"),
+      saveOutcome: p(
+        `INSERT INTO learning (source, alertname, genuine, false_alarms, recent_genuine, recent_false_alarms, recent_at)
+         VALUES (@source, @alertname, @genuine, @falseAlarms, @recentGenuine, @recentFalseAlarms, @recentAt)
          ON CONFLICT (source, alertname) DO UPDATE SET
-           genuine = MAX(0, learning.genuine + excluded.genuine),
-           false_alarms = MAX(0, learning.false_alarms + excluded.false_alarms)`,
+           genuine = excluded.genuine, false_alarms = excluded.false_alarms, recent_genuine = excluded.recent_genuine,
+           recent_false_alarms = excluded.recent_false_alarms, recent_at = excluded.recent_at`,
       ),
       lastSeen: p("SELECT MAX(last_seen) FROM alerts WHERE incident_id = ?").pluck(),
       insertIncident: p(insertSql("incidents", INCIDENT_COLS)),
@@ -187,8 +197,13 @@ export class SqliteTx implements Tx {
     this.s.insertFeedback.run(f.incidentId, f.at, f.author, f.verdict, f.routeFit, f.note);
   }
 
-  addOutcome(source: string, alertname: string, genuine: boolean, weight: number): void {
-    this.s.addOutcome.run(source, alertname, genuine ? weight : 0, genuine ? 0 : weight);
+  outcome(source: string, alertname: string): RuleOutcome | undefined {
+    const r = this.s.outcome.get(source, alertname);
+    return r === undefined ? undefined : outcomeFromRow(r as never);
+  }
+
+  saveOutcome(o: RuleOutcome): void {
+    this.s.saveOutcome.run(o);
   }
 
   lastSeen(incidentId: number): number | null {
