@@ -43,7 +43,11 @@ export type AlertStep =
  * Decides what a signal does to the alert of its key. `current` is that key's alert in an open
  * incident, or null when there is none (never seen, or its incident resolved).
  */
-export function stepAlert(current: Alert | null, ev: SignalEvent, now: number): AlertStep {
+export function stepAlert(
+  current: Pick<Alert, "status" | "severity"> | null,
+  ev: SignalEvent,
+  now: number,
+): AlertStep {
   const expired = ev.endsAt !== null && ev.endsAt <= now;
   switch (ev.action) {
     case "trigger":

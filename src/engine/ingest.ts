@@ -3,7 +3,7 @@ import { type Alert, stepAlert } from "../core/alert.js";
 import { type Incident, transition } from "../core/incident.js";
 import type { Signal } from "../core/scoring/context.js";
 import { type ChangeEvent, type InboundEvent, type SignalEvent, worstSeverity } from "../core/types.js";
-import type { Tx } from "./ports.js";
+import type { AlertHead, Tx } from "./ports.js";
 import { alertnameOf, hostOf, type ScoringEnv, type ScoringOut, ScoringStep } from "./scoring.js";
 
 /** What happened to one event of a batch; returned to the sender and counted in /metrics. */
@@ -61,8 +61,10 @@ function applyChange(tx: Tx, ev: ChangeEvent, env: IngestEnv, scoring: ScoringSt
 
 function applySignal(tx: Tx, ev: SignalEvent, env: IngestEnv, scoring: ScoringStep): EventResult {
   const now = env.now;
-  const current = tx.currentAlert(ev.source, ev.alertKey) ?? null;
-  const step = stepAlert(current, ev, now);
+  const head = tx.alertHead(ev.source, ev.alertKey) ?? null;
+  const step = stepAlert(head, ev, now);
+  // Everything but a plain re-send reads the whole alert.
+  const full = (): Alert => tx.alert((head as AlertHead).id) as Alert;
   const result = (outcome: EventOutcome, incidentId: number | null, note?: string): EventResult =>
     note === undefined
       ? { outcome, alertKey: ev.alertKey, incidentId }
@@ -83,7 +85,7 @@ function applySignal(tx: Tx, ev: SignalEvent, env: IngestEnv, scoring: ScoringSt
   switch (step.kind) {
     case "noop":
       if (ev.action === "trigger") scoring.scoreTrigger(ev, null, asScored(ev, 1));
-      return result("ignored", current?.incidentId ?? null, step.why);
+      return result("ignored", head?.incidentId ?? null, step.why);
 
     case "open": {
       const existing = tx.openIncident(ev.source, ev.groupKey);
@@ -128,7 +130,7 @@ function applySignal(tx: Tx, ev: SignalEvent, env: IngestEnv, scoring: ScoringSt
     }
 
     case "refire": {
-      const alert = current as Alert;
+      const alert = full();
       const incident = tx.incident(alert.incidentId) as Incident;
       tx.saveAlert({
         ...alert,
@@ -164,11 +166,12 @@ function applySignal(tx: Tx, ev: SignalEvent, env: IngestEnv, scoring: ScoringSt
     }
 
     case "resend": {
-      const alert = current as Alert;
+      const alert = head as AlertHead;
       if (step.severityRaised) {
+        const stored = full();
         const incident = tx.incident(alert.incidentId) as Incident;
         tx.saveAlert({
-          ...alert,
+          ...stored,
           severity: ev.severity,
           summary: ev.summary,
           annotations: ev.annotations,
@@ -191,30 +194,26 @@ function applySignal(tx: Tx, ev: SignalEvent, env: IngestEnv, scoring: ScoringSt
         });
         record(incident.id);
       } else {
-        tx.touchAlert({
-          id: alert.id,
-          lastSeen: now,
-          eventCount: alert.eventCount + 1,
-          endsAt: ev.endsAt,
-          annotations: ev.annotations,
-          raw: ev.raw,
-        });
+        const annotations = JSON.stringify(ev.annotations);
+        // Prometheus re-sends the same annotations every minute: rewrite them only on change.
+        const touch = { id: alert.id, lastSeen: now, eventCount: alert.eventCount + 1, endsAt: ev.endsAt };
+        tx.touchAlert(
+          annotations === alert.annotationsJson
+            ? touch
+            : { ...touch, annotations: ev.annotations, raw: ev.raw },
+        );
       }
       if (env.scoreTriggers === true) {
         const incident = tx.incident(alert.incidentId) ?? null;
-        scoring.scoreTrigger(ev, incident, {
-          ...alert,
-          severity: ev.severity,
-          eventCount: alert.eventCount + 1,
-        });
+        scoring.scoreTrigger(ev, incident, { ...full(), severity: ev.severity });
       }
       scoring.observe({
         kind: "resend",
         at: now,
         source: ev.source,
-        alertname: alertnameOf(alert.labels),
+        alertname: alertnameOf(ev.labels),
         service: alert.service,
-        host: hostOf(alert.labels),
+        host: hostOf(ev.labels),
       });
       // Re-sends usually push endsAt later; the timer re-arms itself lazily when it fires.
       if (ev.endsAt !== null && (alert.endsAt === null || ev.endsAt < alert.endsAt)) {
@@ -224,7 +223,7 @@ function applySignal(tx: Tx, ev: SignalEvent, env: IngestEnv, scoring: ScoringSt
     }
 
     case "resolve": {
-      const alert = current as Alert;
+      const alert = full();
       resolveAlert(
         tx,
         { ...alert, lastSeen: now, eventCount: alert.eventCount + 1 },
@@ -239,7 +238,7 @@ function applySignal(tx: Tx, ev: SignalEvent, env: IngestEnv, scoring: ScoringSt
     }
 
     case "acknowledge": {
-      const alert = current as Alert;
+      const alert = head as AlertHead;
       const incident = tx.incident(alert.incidentId) as Incident;
       const t = transition(incident, { kind: "acknowledge", by: ev.source }, now);
       // A sender repeating an acknowledge is not an error; it changes nothing.

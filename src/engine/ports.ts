@@ -82,12 +82,23 @@ export interface Feedback {
   note: string | null;
 }
 
+/** What a re-send needs of its alert: the hot path reads no JSON columns but annotations' text. */
+export type AlertHead = Pick<
+  Alert,
+  "id" | "incidentId" | "status" | "severity" | "endsAt" | "eventCount" | "service"
+> & {
+  /** The stored annotations as JSON text, to skip rewriting them when unchanged (null: unknown). */
+  annotationsJson: string | null;
+};
+
 export type NewIncident = Omit<Incident, "id">;
 export type NewAlert = Omit<Alert, "id">;
 
 export interface Tx {
   /** The alert of this key in an open incident of this source, if any. */
   currentAlert(source: string, alertKey: string): Alert | undefined;
+  /** The same alert, lean: for re-sends, most of the traffic. */
+  alertHead(source: string, alertKey: string): AlertHead | undefined;
   openIncident(source: string, groupKey: string): Incident | undefined;
   incident(id: number): Incident | undefined;
   alert(id: number): Alert | undefined;
@@ -103,7 +114,10 @@ export interface Tx {
   insertAlert(alert: NewAlert): number;
   saveAlert(alert: Alert): void;
   /** The hot path: a re-send refreshes its alert and writes nothing else. */
-  touchAlert(alert: Pick<Alert, "id" | "lastSeen" | "eventCount" | "endsAt" | "annotations" | "raw">): void;
+  touchAlert(
+    alert: Pick<Alert, "id" | "lastSeen" | "eventCount" | "endsAt"> &
+      Partial<Pick<Alert, "annotations" | "raw">>,
+  ): void;
   insertEvent(event: EventRecord): void;
   addTimeline(entry: TimelineEntry): void;
   /** Context signals, kept so the in-memory context can be rebuilt after a restart. */

@@ -11,6 +11,7 @@ import type { DecisionReason, Tx } from "./ports.js";
 export const UNDECLARED_RELIABILITY = 0.1;
 /** How many other open incidents one corroborating alert may re-score (bounds alert storms). */
 export const MAX_CORROBORATED = 20;
+const STORED_CONTRIBUTIONS = 10;
 
 /** A decision point's score, handed to observers (replay, training) after the batch commits. */
 export interface DecisionScore {
@@ -84,7 +85,8 @@ export class ScoringStep {
       value: score.value,
       modelVersion: score.modelVersion,
       features,
-      contributions: score.contributions,
+      // The largest pushes explain a score; every feature value is kept beside them.
+      contributions: score.contributions.slice(0, STORED_CONTRIBUTIONS),
     });
     const next: Incident = {
       ...incident,

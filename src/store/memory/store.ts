@@ -3,6 +3,7 @@ import type { Incident } from "../../core/incident.js";
 import type { Signal } from "../../core/scoring/context.js";
 import type { RuleOutcome } from "../../core/scoring/learning.js";
 import type {
+  AlertHead,
   EventRecord,
   Feedback,
   IncidentFilter,
@@ -96,6 +97,11 @@ export class MemoryStore implements Store, Tx {
     return alert;
   }
 
+  alertHead(source: string, alertKey: string): AlertHead | undefined {
+    const a = this.currentAlert(source, alertKey);
+    return a === undefined ? undefined : { ...a, annotationsJson: null };
+  }
+
   openIncident(source: string, groupKey: string): Incident | undefined {
     const id = this.openByGroup.get(alertKeyOf(source, groupKey));
     return id === undefined ? undefined : this.incidents.get(id);
@@ -170,7 +176,9 @@ export class MemoryStore implements Store, Tx {
     this.put(this.alerts, alert.id, alert);
   }
 
-  touchAlert(a: Pick<Alert, "id" | "lastSeen" | "eventCount" | "endsAt" | "annotations" | "raw">): void {
+  touchAlert(
+    a: Pick<Alert, "id" | "lastSeen" | "eventCount" | "endsAt"> & Partial<Pick<Alert, "annotations" | "raw">>,
+  ): void {
     const cur = this.alerts.get(a.id);
     if (cur !== undefined) this.put(this.alerts, a.id, { ...cur, ...a });
   }

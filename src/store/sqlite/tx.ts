@@ -4,6 +4,7 @@ import type { Incident } from "../../core/incident.js";
 import type { Signal } from "../../core/scoring/context.js";
 import type { RuleOutcome } from "../../core/scoring/learning.js";
 import type {
+  AlertHead,
   EventRecord,
   Feedback,
   NewAlert,
@@ -83,6 +84,12 @@ export class SqliteTx implements Tx {
         `SELECT a.* FROM alerts a JOIN incidents i ON i.id = a.incident_id
          WHERE a.source = ? AND a.alert_key = ? AND i.status <> 'resolved' ORDER BY a.id DESC LIMIT 1`,
       ),
+      alertHead: p(
+        `SELECT a.id, a.incident_id, a.status, a.severity, a.ends_at, a.event_count, a.service, a.annotations
+         FROM alerts a JOIN incidents i ON i.id = a.incident_id
+         WHERE a.source = ? AND a.alert_key = ? AND i.status <> 'resolved' ORDER BY a.id DESC LIMIT 1`,
+      ),
+      touchLean: p("UPDATE alerts SET last_seen = ?, event_count = ?, ends_at = ? WHERE id = ?"),
       openIncident: p("SELECT * FROM incidents WHERE source = ? AND group_key = ? AND status <> 'resolved'"),
       incident: p("SELECT * FROM incidents WHERE id = ?"),
       alert: p("SELECT * FROM alerts WHERE id = ?"),
@@ -156,6 +163,32 @@ export class SqliteTx implements Tx {
     return row === undefined ? undefined : alertFromRow(row as never);
   }
 
+  alertHead(source: string, alertKey: string): AlertHead | undefined {
+    const r = this.s.alertHead.get(source, alertKey) as
+      | {
+          id: number;
+          incident_id: number;
+          status: string;
+          severity: string;
+          ends_at: number | null;
+          event_count: number;
+          service: string | null;
+          annotations: string;
+        }
+      | undefined;
+    if (r === undefined) return undefined;
+    return {
+      id: Number(r.id),
+      incidentId: Number(r.incident_id),
+      status: r.status as AlertHead["status"],
+      severity: r.severity as AlertHead["severity"],
+      endsAt: r.ends_at === null ? null : Number(r.ends_at),
+      eventCount: r.event_count,
+      service: r.service,
+      annotationsJson: r.annotations,
+    };
+  }
+
   openIncident(source: string, groupKey: string): Incident | undefined {
     const row = this.s.openIncident.get(source, groupKey);
     return row === undefined ? undefined : incidentFromRow(row as never);
@@ -227,7 +260,13 @@ export class SqliteTx implements Tx {
     this.s.saveAlert.run({ ...alertToRow(alert), id: alert.id });
   }
 
-  touchAlert(a: Pick<Alert, "id" | "lastSeen" | "eventCount" | "endsAt" | "annotations" | "raw">): void {
+  touchAlert(
+    a: Pick<Alert, "id" | "lastSeen" | "eventCount" | "endsAt"> & Partial<Pick<Alert, "annotations" | "raw">>,
+  ): void {
+    if (a.annotations === undefined || a.raw === undefined) {
+      this.s.touchLean.run(a.lastSeen, a.eventCount, a.endsAt, a.id);
+      return;
+    }
     this.s.touchAlert.run(
       a.lastSeen,
       a.eventCount,
