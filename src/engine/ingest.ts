@@ -262,10 +262,14 @@ function applySignal(tx: Tx, ev: SignalEvent, env: IngestEnv, scoring: ScoringSt
   }
 }
 
-function openIncident(tx: Tx, ev: SignalEvent, env: IngestEnv): Incident {
-  const now = env.now;
-  const service = ev.service === null ? undefined : env.config.services.get(ev.service);
-  const fresh: Omit<Incident, "id"> = {
+/** A new incident for a trigger, before it is stored (service catalog defaults applied). */
+export function freshIncident(
+  ev: SignalEvent,
+  config: IngestEnv["config"],
+  now: number,
+): Omit<Incident, "id"> {
+  const service = ev.service === null ? undefined : config.services.get(ev.service);
+  return {
     source: ev.source,
     groupKey: ev.groupKey,
     status: "triggered",
@@ -288,6 +292,12 @@ function openIncident(tx: Tx, ev: SignalEvent, env: IngestEnv): Incident {
     scoreModel: null,
     scoredAt: null,
   };
+}
+
+function openIncident(tx: Tx, ev: SignalEvent, env: IngestEnv): Incident {
+  const now = env.now;
+  const fresh = freshIncident(ev, env.config, now);
+  const service = fresh.serviceKnown ? env.config.services.get(ev.service as string) : undefined;
   const id = tx.insertIncident(fresh);
   const detail: Record<string, unknown> = { alert_key: ev.alertKey, group_key: ev.groupKey };
   if (service === undefined) {

@@ -5,6 +5,7 @@ import type { Signal } from "../core/scoring/context.js";
 import { FEATURES, type ScoringInput } from "../core/scoring/features.js";
 import { explainScore, type Scored, type ScoringState, scoreInput } from "../core/scoring/scorer.js";
 import type { SignalEvent } from "../core/types.js";
+import { freshIncident } from "./ingest.js";
 import type { DecisionReason, Tx } from "./ports.js";
 
 /** Replay's defaults for a source the config does not declare (README, "Replay defaults"). */
@@ -209,29 +210,5 @@ function upstreamAnnotation(config: Config, alert: ScoredAlert): number | null {
 
 /** A trigger that opened nothing (e.g. an ack for an unknown key) is scored as its own incident. */
 function phantomIncident(ev: SignalEvent, config: Config): Incident {
-  const service = ev.service === null ? undefined : config.services.get(ev.service);
-  return {
-    id: -1,
-    source: ev.source,
-    groupKey: ev.groupKey,
-    status: "triggered",
-    service: ev.service,
-    serviceKnown: service !== undefined,
-    team: service?.team ?? null,
-    tier: service?.tier ?? 3,
-    severity: ev.severity,
-    summary: ev.summary,
-    openedAt: 0,
-    lastEventAt: 0,
-    acknowledgedAt: null,
-    acknowledgedBy: null,
-    resolvedAt: null,
-    resolvedBy: null,
-    resolveReason: null,
-    alertCount: 1,
-    openAlertCount: 1,
-    score: null,
-    scoreModel: null,
-    scoredAt: null,
-  };
+  return { ...freshIncident(ev, config, 0), id: -1 };
 }

@@ -109,6 +109,16 @@ export async function runHistory(opts: RunOptions): Promise<RunResult> {
   const rowIncidents: number[] = [];
   let started = false;
 
+  /** An incident's decision rows become training data, weighing 1 in total. */
+  const addRows = (st: IncidentState) => {
+    const w = st.rows.length === 0 ? 0 : 1 / st.rows.length;
+    for (const r of st.rows) {
+      const label = st.record.genuine ? 1 : 0;
+      trainingRows.push({ features: r.features, label, weight: w, source: r.source, upstream: r.upstream });
+      rowIncidents.push(st.record.id);
+    }
+  };
+
   const reveal = (key: string, at: number) => {
     const [idText, source, alertname] = key.split(PAIR) as [string, string, string];
     const st = incidents.get(Number(idText));
@@ -120,17 +130,7 @@ export async function runHistory(opts: RunOptions): Promise<RunResult> {
       if (!st.record.labelled) return;
       baselines.learn(st.record.severity, st.record.genuine);
       revealedIncidents++;
-      const w = st.rows.length === 0 ? 0 : 1 / st.rows.length;
-      for (const r of st.rows) {
-        trainingRows.push({
-          features: r.features,
-          label: st.record.genuine ? 1 : 0,
-          weight: w,
-          source: r.source,
-          upstream: r.upstream,
-        });
-        rowIncidents.push(st.record.id);
-      }
+      addRows(st);
       return;
     }
     const pair = st.pairs.get(`${source}${PAIR}${alertname}`);
@@ -285,17 +285,7 @@ export async function runHistory(opts: RunOptions): Promise<RunResult> {
     incidentSet.rule.push(st.peak.rule);
     if (!st.revealed) {
       // Outcomes not yet revealed at the end still make training rows.
-      const w = st.rows.length === 0 ? 0 : 1 / st.rows.length;
-      for (const r of st.rows) {
-        trainingRows.push({
-          features: r.features,
-          label: st.record.genuine ? 1 : 0,
-          weight: w,
-          source: r.source,
-          upstream: r.upstream,
-        });
-        rowIncidents.push(st.record.id);
-      }
+      addRows(st);
     }
   }
   return {

@@ -1,6 +1,10 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Source } from "../../config/types.js";
 import { formatProblem, type PagewiseError } from "../../core/errors.js";
+import type { InboundEvent } from "../../core/types.js";
 import type { Engine } from "../../engine/engine.js";
+import type { BatchOutcome } from "../../engine/ingest.js";
+import type { ParseResult } from "../../ingest/common.js";
 import {
   checkPagerDutyShape,
   PAGERDUTY_BODY_LIMIT,
@@ -18,61 +22,45 @@ import { countOutcomes } from "./ingest.js";
 export function pagerDutyRoutes(app: FastifyInstance, engine: Engine, metrics: Metrics): void {
   const opts = { bodyLimit: PAGERDUTY_BODY_LIMIT, errorHandler: pdErrorHandler };
 
-  app.post("/v2/enqueue", opts, async (request, reply) => {
-    const shape = checkPagerDutyShape(request.body, false);
-    if (Array.isArray(shape))
-      return pdInvalid(reply, "Event object is invalid", shape.map(formatProblem), metrics);
-    const source = engine.config.sourcesByKey.get(shape.routingKey);
-    if (source === undefined) return pdUnknownKey(reply, metrics);
-    const parsed = parsePagerDutyEvent(request.body, source);
-    if (!parsed.ok)
-      return pdInvalid(
-        reply,
-        "Event object is invalid",
-        parsed.problems.map(formatProblem),
-        metrics,
-        source.name,
-      );
-    const outcome = engine.ingest(parsed.events);
-    metrics.ingestRequests.inc({ source: source.name, format: "pagerduty", result: "accepted" });
-    countOutcomes(metrics, source.name, "pagerduty", outcome);
-    const first = outcome.results[0];
-    return reply
-      .code(202)
-      .send({ status: "success", message: "Event processed", dedup_key: first?.alertKey ?? null });
-  });
+  /** Shape first (400), then the routing key (401), then the event (400), then store (202). */
+  const route =
+    <E extends InboundEvent>(
+      change: boolean,
+      parse: (body: unknown, source: Source) => ParseResult<E>,
+      answer: (o: BatchOutcome) => Record<string, unknown>,
+    ) =>
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      const shape = checkPagerDutyShape(request.body, change);
+      if (Array.isArray(shape)) return pdInvalid(reply, shape.map(formatProblem), metrics);
+      const source = engine.config.sourcesByKey.get(shape.routingKey);
+      if (source === undefined) return pdUnknownKey(reply, metrics);
+      const parsed = parse(request.body, source);
+      if (!parsed.ok) return pdInvalid(reply, parsed.problems.map(formatProblem), metrics, source.name);
+      const outcome = engine.ingest(parsed.events);
+      metrics.ingestRequests.inc({ source: source.name, format: "pagerduty", result: "accepted" });
+      countOutcomes(metrics, source.name, "pagerduty", outcome);
+      return reply.code(202).send(answer(outcome));
+    };
 
-  app.post("/v2/change/enqueue", opts, async (request, reply) => {
-    const shape = checkPagerDutyShape(request.body, true);
-    if (Array.isArray(shape))
-      return pdInvalid(reply, "Event object is invalid", shape.map(formatProblem), metrics);
-    const source = engine.config.sourcesByKey.get(shape.routingKey);
-    if (source === undefined) return pdUnknownKey(reply, metrics);
-    const parsed = parsePagerDutyChange(request.body, source);
-    if (!parsed.ok)
-      return pdInvalid(
-        reply,
-        "Event object is invalid",
-        parsed.problems.map(formatProblem),
-        metrics,
-        source.name,
-      );
-    const outcome = engine.ingest(parsed.events);
-    metrics.ingestRequests.inc({ source: source.name, format: "pagerduty", result: "accepted" });
-    countOutcomes(metrics, source.name, "pagerduty", outcome);
-    return reply.code(202).send({ status: "success", message: "Change event processed" });
-  });
+  app.post(
+    "/v2/enqueue",
+    opts,
+    route(false, parsePagerDutyEvent, (o) => ({
+      status: "success",
+      message: "Event processed",
+      dedup_key: o.results[0]?.alertKey ?? null,
+    })),
+  );
+  app.post(
+    "/v2/change/enqueue",
+    opts,
+    route(true, parsePagerDutyChange, () => ({ status: "success", message: "Change event processed" })),
+  );
 }
 
-function pdInvalid(
-  reply: FastifyReply,
-  message: string,
-  errors: string[],
-  metrics: Metrics,
-  source = "unknown",
-) {
+function pdInvalid(reply: FastifyReply, errors: string[], metrics: Metrics, source = "unknown") {
   metrics.ingestRequests.inc({ source, format: "pagerduty", result: "rejected" });
-  return reply.code(400).send({ status: "invalid event", message, errors });
+  return reply.code(400).send({ status: "invalid event", message: "Event object is invalid", errors });
 }
 
 function pdUnknownKey(reply: FastifyReply, metrics: Metrics) {
