@@ -199,12 +199,16 @@ async function live(dir: string): Promise<Decision[]> {
       svc = await open();
     }
   }
-  const rows = svc.store.db.prepare("SELECT incident_id, reason, features FROM scores ORDER BY id").all() as {
+  const rows = svc.store.db.prepare("SELECT incident_id, reason, body FROM decisions ORDER BY id").all() as {
     incident_id: number;
     reason: string;
-    features: string;
+    body: string;
   }[];
-  return rows.map((r) => ({ incidentId: r.incident_id, reason: r.reason, features: JSON.parse(r.features) }));
+  return rows.map((r) => ({
+    incidentId: r.incident_id,
+    reason: r.reason,
+    features: JSON.parse(r.body).features,
+  }));
 }
 
 async function replay(dir: string): Promise<Decision[]> {

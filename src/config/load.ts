@@ -1,10 +1,12 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
 import { parseDuration } from "../core/duration.js";
 import { PagewiseError, type Problem } from "../core/errors.js";
 import type { Severity } from "../core/types.js";
 import { ajvProblems, compile } from "../validation/ajv.js";
+import { compilePolicy, DEFAULT_POLICY_SOURCE } from "./policy.js";
 import { type ConfigFile, ConfigSchema, type SourceFile } from "./schema.js";
 import type { ApiToken, Config, Service, Source, SourceKind, Team } from "./types.js";
 
@@ -37,11 +39,15 @@ export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.en
       { path: "", reason: (err as Error).message },
     ]);
   }
-  return parseConfig(text, env);
+  return parseConfig(text, env, dirname(path));
 }
 
 /** Parses, substitutes ${VAR}, validates and cross-checks; throws with every problem found. */
-export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env): Config {
+export function parseConfig(
+  text: string,
+  env: NodeJS.ProcessEnv = process.env,
+  baseDir = process.cwd(),
+): Config {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) {
@@ -57,18 +63,73 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env):
   const data = substitute(doc.toJS(), "", env, problems);
   const shapeOk = validateFile(data);
   if (!shapeOk) problems.push(...ajvProblems(validateFile.errors));
+  const policyFile = readPolicyFile(data, baseDir, env, problems);
   const hash = createHash("sha256").update(text).digest("hex");
   if (shapeOk) {
-    const config = build(data as ConfigFile, problems, hash);
+    const config = build(data as ConfigFile, problems, hash, policyFile?.data);
     if (problems.length === 0) return config;
   } else {
     // Cross-references are checked too, so one run lists every problem; a shape too broken to
     // walk is left to the schema's messages.
     try {
-      build(data as ConfigFile, problems, hash);
+      build(data as ConfigFile, problems, hash, policyFile?.data);
     } catch {}
   }
-  throw invalid(problems.map((p) => ({ ...p, line: p.line ?? lineOf(doc, lines, p.path) })));
+  throw invalid(
+    problems.map((p) => {
+      if (p.line !== undefined) return p;
+      // Problems in an included policy file point into that file.
+      if (policyFile !== undefined && p.path.startsWith("policy")) {
+        const line = lineOf(policyFile.doc, policyFile.lines, p.path.replace(/^policy\.?/, ""));
+        return {
+          ...p,
+          reason: `${p.reason} (in ${policyFile.path})`,
+          ...(line === undefined ? {} : { line }),
+        };
+      }
+      return { ...p, line: lineOf(doc, lines, p.path) };
+    }),
+  );
+}
+
+interface PolicyFile {
+  path: string;
+  data: unknown;
+  doc: ReturnType<typeof parseDocument>;
+  lines: LineCounter;
+}
+
+/** `policy_file:` puts the policy in its own YAML file, relative to the config file. */
+function readPolicyFile(
+  data: unknown,
+  baseDir: string,
+  env: NodeJS.ProcessEnv,
+  problems: Problem[],
+): PolicyFile | undefined {
+  const d = data as { policy?: unknown; policy_file?: unknown } | null;
+  if (d === null || typeof d !== "object" || typeof d.policy_file !== "string") return undefined;
+  if (d.policy !== undefined) {
+    problems.push({ path: "policy_file", reason: "give the policy inline or in policy_file, not both" });
+    return undefined;
+  }
+  const path = resolve(baseDir, d.policy_file);
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    problems.push({ path: "policy_file", reason: `cannot read ${path}: ${(err as Error).message}` });
+    return undefined;
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  for (const e of doc.errors) {
+    problems.push({
+      path: "policy_file",
+      reason: `${path}: ${e.message.split("\n")[0]} (line ${lines.linePos(e.pos[0]).line})`,
+    });
+  }
+  if (doc.errors.length > 0) return undefined;
+  return { path, data: substitute(doc.toJS(), "policy", env, problems), doc, lines };
 }
 
 function invalid(problems: Problem[]): PagewiseError {
@@ -103,7 +164,7 @@ function substitute(value: unknown, path: string, env: NodeJS.ProcessEnv, proble
   return value;
 }
 
-function build(file: ConfigFile, problems: Problem[], hash: string): Config {
+function build(file: ConfigFile, problems: Problem[], hash: string, policyFromFile?: unknown): Config {
   const dur = (text: string | undefined, path: string, fallback: string | null): number | null => {
     const t = text ?? fallback;
     if (t === null || t === "never") return null;
@@ -215,8 +276,17 @@ function build(file: ConfigFile, problems: Problem[], hash: string): Config {
     };
   }
 
+  const policyRaw = policyFromFile ?? file.policy ?? DEFAULT_POLICY_SOURCE;
+  const policy = compilePolicy(policyRaw, problems, {
+    teams: new Set(teams.keys()),
+    services: new Set(services.keys()),
+    sources: new Set(sources.keys()),
+  });
+
   return {
     publicUrl: file.server?.public_url ?? null,
+    policy,
+    policyText: JSON.stringify(policyRaw),
     upstreamAnnotations: file.scoring?.upstream_annotations ?? [],
     retention: dur(file.server?.retention, "server.retention", DEFAULT_RETENTION) ?? 90 * 86_400_000,
     bodyLimitBytes: file.server?.body_limit_bytes ?? DEFAULT_BODY_LIMIT,

@@ -100,6 +100,9 @@ export const ConfigSchema = T.Object(
   {
     server: T.Optional(ServerSchema),
     scoring: T.Optional(ScoringSchema),
+    /** The routing policy (checked key by key in policy.ts), or a file that holds it. */
+    policy: T.Optional(T.Unknown()),
+    policy_file: T.Optional(T.String({ minLength: 1 })),
     severities: T.Optional(
       T.Object(
         {

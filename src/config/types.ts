@@ -1,3 +1,4 @@
+import type { Policy } from "../core/policy/types.js";
 import type { Severity } from "../core/types.js";
 import type { SourceKinds } from "./schema.js";
 
@@ -69,6 +70,9 @@ export interface Config {
   sources: ReadonlyMap<string, Source>;
   sourcesByKey: ReadonlyMap<string, Source>;
   tokens: ReadonlyMap<string, ApiToken>;
+  policy: Policy;
+  /** The policy as loaded (JSON of the section), stored with every version that was active. */
+  policyText: string;
   /** The file's text after ${VAR} substitution is NOT kept (secrets); this is its hash. */
   hash: string;
 }

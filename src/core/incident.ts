@@ -1,3 +1,4 @@
+import type { Route } from "./policy/types.js";
 import type { Severity } from "./types.js";
 
 /** One union for an incident's status; it changes only through `transition`. */
@@ -27,7 +28,9 @@ export type IncidentEvent =
   /** A silence, window or inhibition muted it. */
   | { kind: "suppress" }
   /** An ack timed out, or a human un-acknowledged: escalate again. */
-  | { kind: "reopen" };
+  | { kind: "reopen" }
+  /** The mute ended or new evidence routed it somewhere that tells people. */
+  | { kind: "unsuppress" };
 
 export interface IncidentLifecycle {
   status: IncidentStatus;
@@ -61,6 +64,7 @@ const ALLOWED_FROM: Record<IncidentEvent["kind"], readonly IncidentStatus[]> = {
   confirm: ["validating"],
   suppress: ["triggered", "validating"],
   reopen: ["acknowledged"],
+  unsuppress: ["suppressed"],
 };
 
 export function canTransition(from: IncidentStatus, kind: IncidentEvent["kind"]): boolean {
@@ -99,6 +103,8 @@ export function transition(state: IncidentLifecycle, event: IncidentEvent, now: 
         ok: true,
         next: { ...state, status: "triggered", acknowledgedAt: null, acknowledgedBy: null },
       };
+    case "unsuppress":
+      return { ok: true, next: { ...state, status: "triggered" } };
     default:
       return assertNever(event);
   }
@@ -133,4 +139,7 @@ export interface Incident extends IncidentLifecycle {
   score: number | null;
   scoreModel: string | null;
   scoredAt: number | null;
+  /** The policy version it opened under (its decisions use it), and where it is routed now. */
+  policyVersion: string | null;
+  route: Route | null;
 }

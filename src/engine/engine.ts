@@ -1,14 +1,18 @@
+import { compilePolicy } from "../config/policy.js";
 import type { Config } from "../config/types.js";
 import type { Clock } from "../core/clock.js";
-import { PagewiseError } from "../core/errors.js";
+import { PagewiseError, type Problem } from "../core/errors.js";
 import { type Incident, transition } from "../core/incident.js";
+import type { Policy } from "../core/policy/types.js";
 import { CONTEXT_HORIZON, ContextState, type Signal } from "../core/scoring/context.js";
 import { applyOutcome, emptyOutcome, Learning } from "../core/scoring/learning.js";
 import { compileModel, DEFAULT_MODEL } from "../core/scoring/model.js";
 import type { ScoringState } from "../core/scoring/scorer.js";
 import type { InboundEvent } from "../core/types.js";
 import { applyEvents, type BatchOutcome } from "./ingest.js";
-import type { Feedback, IncidentFilter, RouteFit, Store, TimerKind, Tx, Verdict } from "./ports.js";
+import type { Feedback, IncidentFilter, RouteFit, Silence, Store, TimerKind, Tx, Verdict } from "./ports.js";
+import { RoutingState } from "./routing.js";
+import { routingLabels } from "./scoring.js";
 import { runTimer } from "./timers.js";
 
 export interface EngineObserver {
@@ -40,6 +44,7 @@ export class Engine {
   private readonly leaseMs: number;
   private readonly observer: EngineObserver;
   scoring: ScoringState;
+  readonly routing: RoutingState;
   private readonly scoreTriggers: boolean;
 
   constructor(store: Store, clock: Clock, config: Config, opts: EngineOptions) {
@@ -55,10 +60,62 @@ export class Engine {
       context: new ContextState(),
     };
     this.scoreTriggers = opts.scoreTriggers ?? false;
+    this.routing = new RoutingState(config.policy, (version) => this.storedPolicy(version));
+  }
+
+  /** An older policy version, for incidents that opened under it (pinned decisions). */
+  private storedPolicy(version: string): Policy | null {
+    const text = this.store.policyText(version);
+    if (text === null) return null;
+    const problems: Problem[] = [];
+    const refs = {
+      teams: new Set(this.config.teams.keys()),
+      services: new Set(this.config.services.keys()),
+      sources: new Set(this.config.sources.keys()),
+    };
+    const policy = compilePolicy(JSON.parse(text), problems, refs);
+    // A policy that no longer fits the catalog (a team was removed) falls back to the current one.
+    return problems.length === 0 ? policy : null;
+  }
+
+  /**
+   * A new configuration, validated whole by the caller, swapped in at once. Incidents keep the
+   * policy version they opened under; every version ever active is stored with its text.
+   */
+  reload(config: Config): void {
+    this.config = config;
+    this.store.recordPolicy(config.policy.version, config.policyText, this.clock.now());
+    this.routing.setPolicy(config.policy, this.firingLabels());
+  }
+
+  private firingLabels() {
+    return this.store
+      .allFiringAlerts()
+      .map((a) => routingLabels(a, { team: a.team, service: a.incidentService }));
+  }
+
+  addSilence(s: Omit<Silence, "id" | "createdAt" | "expiredAt">): Silence {
+    const now = this.clock.now();
+    const id = this.store.insertSilence({ ...s, createdAt: now, expiredAt: null });
+    this.routing.setSilences(this.store.silences(false));
+    return { ...s, id, createdAt: now, expiredAt: null };
+  }
+
+  expireSilence(id: number): Silence {
+    const s = this.store.expireSilence(id, this.clock.now());
+    if (s === undefined) throw new PagewiseError("PW_NOT_FOUND", `silence ${id} does not exist`);
+    this.routing.setSilences(this.store.silences(false));
+    return s;
   }
 
   private env(now: number) {
-    return { config: this.config, now, scoring: this.scoring, scoreTriggers: this.scoreTriggers };
+    return {
+      config: this.config,
+      now,
+      scoring: this.scoring,
+      routing: this.routing,
+      scoreTriggers: this.scoreTriggers,
+    };
   }
 
   /** Applies a validated batch; returns only after it committed (2xx means stored). */
@@ -108,6 +165,7 @@ export class Engine {
           tx.saveAlert({ ...alert, status: "resolved", resolvedAt: now });
           tx.cancelTimer("alert_expiry", alert.id);
           this.observeLive(tx, { kind: "resolve", at: now, source: alert.source, alertKey: alert.alertKey });
+          this.routing.alertResolved(routingLabels(alert, incident));
         }
         tx.cancelTimer("incident_quiet", id);
         next = { ...next, openAlertCount: 0 };
@@ -188,6 +246,10 @@ export class Engine {
   start(): void {
     const now = this.clock.now();
     this.rebuildContext();
+    this.store.recordPolicy(this.config.policy.version, this.config.policyText, now);
+    this.routing.setSilences(this.store.silences(false));
+    for (const p of this.store.pagesSince(now - 3_600_000)) this.routing.page(p.team, p.at);
+    this.routing.rebuildInhibitions(this.firingLabels());
     this.store.transaction((tx) => tx.armTimer("retention", 0, now, "earliest"));
   }
 

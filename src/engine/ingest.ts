@@ -1,7 +1,6 @@
 import { UNKNOWN_SERVICE_TIER } from "../config/types.js";
 import { type Alert, stepAlert } from "../core/alert.js";
 import { type Incident, transition } from "../core/incident.js";
-import type { Signal } from "../core/scoring/context.js";
 import { type ChangeEvent, type InboundEvent, type SignalEvent, worstSeverity } from "../core/types.js";
 import type { AlertHead, Tx } from "./ports.js";
 import { alertnameOf, hostOf, type ScoringEnv, type ScoringOut, ScoringStep } from "./scoring.js";
@@ -115,7 +114,8 @@ function applySignal(tx: Tx, ev: SignalEvent, env: IngestEnv, scoring: ScoringSt
       record(incident.id);
       // Scored against the context just before this alert, then observed.
       scoring.scoreTrigger(ev, incident, alert);
-      incident = scoring.decide(existing === undefined ? "opened" : "new_alert", incident, alert);
+      scoring.alertFiring(alert, incident);
+      incident = scoring.decide(existing === undefined ? "opened" : "new_alert", incident, alert, true);
       if (existing === undefined) {
         scoring.observe({
           kind: "incident_open",
@@ -161,6 +161,7 @@ function applySignal(tx: Tx, ev: SignalEvent, env: IngestEnv, scoring: ScoringSt
       });
       record(incident.id);
       scoring.scoreTrigger(ev, incident, { ...alert, eventCount: alert.eventCount + 1 });
+      scoring.alertFiring(alert, incident);
       fire(scoring, ev, incident, now);
       return result("refired", incident.id);
     }
@@ -291,6 +292,8 @@ export function freshIncident(
     score: null,
     scoreModel: null,
     scoredAt: null,
+    policyVersion: null,
+    route: null,
   };
 }
 
@@ -342,13 +345,14 @@ export function resolveAlert(
   now: number,
   kind: "alert_resolved" | "alert_expired",
   actor: string,
-  observe: { observe(s: Signal): void },
+  scoring: ScoringStep,
 ): void {
   tx.saveAlert({ ...alert, status: "resolved", resolvedAt });
-  observe.observe({ kind: "resolve", at: now, source: alert.source, alertKey: alert.alertKey });
+  scoring.observe({ kind: "resolve", at: now, source: alert.source, alertKey: alert.alertKey });
   tx.cancelTimer("alert_expiry", alert.id);
   const incident = tx.incident(alert.incidentId);
   if (incident === undefined) return;
+  scoring.alertResolved(alert, incident);
   const open = Math.max(0, incident.openAlertCount - 1);
   tx.addTimeline({ incidentId: incident.id, at: now, kind, actor, detail: { alert_key: alert.alertKey } });
   let next: Incident = { ...incident, openAlertCount: open, lastEventAt: now };
@@ -357,7 +361,7 @@ export function resolveAlert(
     if (t.ok) {
       next = { ...next, ...t.next };
       tx.cancelTimer("incident_quiet", incident.id);
-      observe.observe({ kind: "incident_close", at: now, incidentId: incident.id });
+      scoring.observe({ kind: "incident_close", at: now, incidentId: incident.id });
       tx.addTimeline({
         incidentId: incident.id,
         at: now,

@@ -1,8 +1,9 @@
 import type { Alert } from "../core/alert.js";
 import type { Incident, IncidentStatus } from "../core/incident.js";
+import type { RouteKind } from "../core/policy/types.js";
 import type { Signal } from "../core/scoring/context.js";
 import type { RuleOutcome } from "../core/scoring/learning.js";
-import type { Contribution } from "../core/scoring/model.js";
+import type { Labels } from "../core/types.js";
 
 /**
  * The ports the engine talks to. Adapters under src/store implement them (SQLite today;
@@ -60,16 +61,6 @@ export interface Timer {
 /** Why an incident was scored and decided (EVENTS.md). */
 export type DecisionReason = "opened" | "new_alert" | "corroborated" | "change";
 
-export interface ScoreRecord {
-  incidentId: number;
-  at: number;
-  reason: DecisionReason;
-  value: number;
-  modelVersion: string;
-  features: Record<string, number>;
-  contributions: Contribution[];
-}
-
 export type Verdict = "genuine" | "false_alarm";
 export type RouteFit = "too_high" | "right" | "too_low";
 
@@ -90,6 +81,41 @@ export type AlertHead = Pick<
   /** The stored annotations as JSON text, to skip rewriting them when unchanged (null: unknown). */
   annotationsJson: string | null;
 };
+
+/** A decision record: append-only, each row chained to the previous one by hash. */
+export interface DecisionRecord {
+  incidentId: number;
+  at: number;
+  reason: string;
+  policyVersion: string;
+  route: RouteKind;
+  body: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+export interface StoredDecision extends DecisionRecord {
+  id: number;
+}
+
+export interface Silence {
+  id: number;
+  matchers: string[];
+  startsAt: number;
+  endsAt: number;
+  author: string;
+  comment: string;
+  createdAt: number;
+  expiredAt: number | null;
+}
+
+export interface FiringAlert {
+  labels: Labels;
+  source: string;
+  service: string | null;
+  incidentService: string | null;
+  team: string | null;
+}
 
 export type NewIncident = Omit<Incident, "id">;
 export type NewAlert = Omit<Alert, "id">;
@@ -122,7 +148,9 @@ export interface Tx {
   addTimeline(entry: TimelineEntry): void;
   /** Context signals, kept so the in-memory context can be rebuilt after a restart. */
   insertSignal(signal: Signal): void;
-  insertScore(score: ScoreRecord): void;
+  /** The hash the next decision record chains to ("" for the first). */
+  lastDecisionHash(): string;
+  insertDecision(record: DecisionRecord): number;
   insertFeedback(feedback: Feedback): void;
   /** A rule's fast-learning state, and its new value (computed with applyOutcome). */
   outcome(source: string, alertname: string): RuleOutcome | undefined;
@@ -162,10 +190,23 @@ export interface Store {
   incidentAlerts(incidentId: number): Promise<Alert[]>;
   incidentTimeline(incidentId: number): Promise<TimelineRow[]>;
   getIncident(id: number): Promise<Incident | undefined>;
-  incidentScores(incidentId: number): Promise<(ScoreRecord & { id: number })[]>;
   /** Signals since `since` in time order, plus a resend for every alert seen since `recentSince`. */
   loadSignals(since: number, recentSince: number): Signal[];
   incidentFeedback(incidentId: number): Promise<Feedback[]>;
+  incidentDecisions(incidentId: number): Promise<StoredDecision[]>;
+  decision(id: number): Promise<StoredDecision | undefined>;
+  /** Decision records in id order, from `afterId` on, for walking the chain. */
+  decisionsFrom(afterId: number, limit: number): StoredDecision[];
+  /** Every firing alert of an open incident, for rebuilding inhibitions. */
+  allFiringAlerts(): FiringAlert[];
+  /** (team, time) of pages since `since`: the peak-load context after a restart. */
+  pagesSince(since: number): { team: string | null; at: number }[];
+  insertSilence(s: Omit<Silence, "id">): number;
+  silences(includeExpired: boolean): Silence[];
+  expireSilence(id: number, at: number): Silence | undefined;
+  /** Records a policy version as active (its text is kept once per version). */
+  recordPolicy(version: string, text: string, at: number): void;
+  policyText(version: string): string | null;
   outcomes(): RuleOutcome[];
   /** The active model's JSON (model-file format), or null for the built-in default. */
   activeModel(): string | null;

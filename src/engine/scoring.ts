@@ -1,12 +1,22 @@
 import type { Config } from "../config/types.js";
 import type { Alert } from "../core/alert.js";
-import type { Incident } from "../core/incident.js";
+import { type Incident, type IncidentEvent, transition } from "../core/incident.js";
+import { decide } from "../core/policy/decide.js";
+import {
+  type Decision,
+  type DecisionInput,
+  ROUTE_RANK,
+  type Route,
+  type RouteKind,
+} from "../core/policy/types.js";
 import type { Signal } from "../core/scoring/context.js";
 import { FEATURES, type ScoringInput } from "../core/scoring/features.js";
+import { isBusinessHours } from "../core/scoring/local-time.js";
 import { explainScore, type Scored, type ScoringState, scoreInput } from "../core/scoring/scorer.js";
-import type { SignalEvent } from "../core/types.js";
+import type { Labels, SignalEvent } from "../core/types.js";
 import { freshIncident } from "./ingest.js";
 import type { DecisionReason, Tx } from "./ports.js";
+import { decisionHash, type RoutingState } from "./routing.js";
 
 /** Replay's defaults for a source the config does not declare (README, "Replay defaults"). */
 export const UNDECLARED_RELIABILITY = 0.1;
@@ -24,6 +34,9 @@ export interface DecisionScore {
   /** The scored alert's source and raw upstream value, for refitting the recalibration. */
   source: string;
   upstream: number | null;
+  /** Where the incident is routed after this decision, and whether something muted it. */
+  route: RouteKind;
+  mutedBy: "silence" | "window" | "inhibition" | null;
 }
 
 /** A score for every trigger, re-sends included: alert-level metrics in `score` and `train`. */
@@ -39,6 +52,7 @@ export interface ScoringEnv {
   config: Config;
   now: number;
   scoring: ScoringState;
+  routing: RoutingState;
   /** Score every trigger too (history runs); live serving scores decision points only. */
   scoreTriggers?: boolean;
 }
@@ -71,41 +85,110 @@ export class ScoringStep {
     if (signal.kind !== "resend") this.tx.insertSignal(signal);
   }
 
-  /** Scores the incident with `alert` as the alert in question, stores it, returns the incident. */
-  decide(reason: DecisionReason, incident: Incident, alert: ScoredAlert): Incident {
+  /**
+   * Scores the incident with `alert` as the alert in question, decides its route under the
+   * policy it opened with, records both as one hash-chained decision, and returns the incident.
+   * `justFired`: the alert's own fire is not yet in the context (it is counted once here).
+   */
+  decide(reason: DecisionReason, incident: Incident, alert: ScoredAlert, justFired = false): Incident {
+    const now = this.env.now;
     const scored = this.score(incident, alert);
     const score = explainScore(this.env.scoring, scored);
+    const routing = this.env.routing;
+    const policy = routing.policyFor(incident.policyVersion);
+    const labels = routingLabels(alert, incident);
+    const input = decisionInput(this.env, incident, labels, score.value, scored, justFired);
+    const d = decide(input, policy);
+    // Never downgrade an active route by itself: that needs a human.
+    const prev = incident.route;
+    const held = d.mutedBy === null && prev !== null && ROUTE_RANK[d.route.kind] < ROUTE_RANK[prev.kind];
+    const effective = held ? (prev as Route) : d.route;
+    const status = nextStatus(incident, effective, d.mutedBy !== null, now);
     const features: Record<string, number> = {};
     FEATURES.forEach((f, i) => {
       features[f] = scored.features[i] as number;
     });
-    this.tx.insertScore({
-      incidentId: incident.id,
-      at: this.env.now,
+    const body: Record<string, unknown> = {
       reason,
-      value: score.value,
-      modelVersion: score.modelVersion,
+      incident: {
+        id: incident.id,
+        service: incident.service,
+        team: incident.team,
+        tier: incident.tier,
+        severity: incident.severity,
+      },
+      alert: { source: alert.source, alert_key: alert.alertKey, labels },
+      score: {
+        value: score.value,
+        model_version: score.modelVersion,
+        // The largest pushes explain a score; every feature value is kept beside them.
+        contributions: score.contributions.slice(0, STORED_CONTRIBUTIONS).map((c) => ({
+          feature: c.feature,
+          value: c.value,
+          log_odds: c.logOdds,
+          text: c.text,
+        })),
+      },
       features,
-      // The largest pushes explain a score; every feature value is kept beside them.
-      contributions: score.contributions.slice(0, STORED_CONTRIBUTIONS),
-    });
+      context: {
+        business_hours: input.businessHours,
+        minutes_since_change: input.minutesSinceChange,
+        team_open_incidents: input.teamOpenIncidents,
+        team_pages_1h: input.teamPages1h,
+        snapshot: scored.snapshot,
+      },
+      decision: decisionJson(d),
+      effective_route: effective,
+      held_by: held ? "no-downgrade: an active route is lowered only by a human" : null,
+      actions: d.mutedBy === null ? plannedActions(effective, d) : [],
+    };
+    const prevHash = this.tx.lastDecisionHash();
+    const record = {
+      incidentId: incident.id,
+      at: now,
+      reason,
+      policyVersion: policy.version,
+      route: effective.kind,
+      body,
+      prevHash,
+    };
+    this.tx.insertDecision({ ...record, hash: decisionHash(record) });
+    if (effective.kind === "page" && prev?.kind !== "page" && d.mutedBy === null)
+      routing.page(incident.team, now);
     const next: Incident = {
       ...incident,
+      ...status,
       score: score.value,
       scoreModel: score.modelVersion,
-      scoredAt: this.env.now,
+      scoredAt: now,
+      policyVersion: incident.policyVersion ?? policy.version,
+      route: effective,
     };
     this.tx.saveIncident(next);
     this.out.decisions.push({
       incidentId: incident.id,
-      at: this.env.now,
+      at: now,
       reason,
       value: score.value,
       features: scored.features,
       source: alert.source,
       upstream: scored.upstream,
+      route: effective.kind,
+      mutedBy: d.mutedBy?.kind ?? null,
     });
     return next;
+  }
+
+  /** Inhibition follows firing alerts; routing needs to hear about every start and end. */
+  alertFiring(alert: Pick<Alert, "labels" | "source" | "service">, incident: Incident): void {
+    this.env.routing.alertFiring(routingLabels(alert, incident));
+  }
+
+  alertResolved(
+    alert: Pick<Alert, "labels" | "source" | "service">,
+    incident: Pick<Incident, "team" | "service">,
+  ): void {
+    this.env.routing.alertResolved(routingLabels(alert, incident));
   }
 
   isNewEvidence(at: number, source: string, alertname: string, service: string): boolean {
@@ -211,4 +294,125 @@ function upstreamAnnotation(config: Config, alert: ScoredAlert): number | null {
 /** A trigger that opened nothing (e.g. an ack for an unknown key) is scored as its own incident. */
 function phantomIncident(ev: SignalEvent, config: Config): Incident {
   return { ...freshIncident(ev, config, 0), id: -1 };
+}
+
+/** The labels policy matchers see: the alert's, plus service, source and team when absent. */
+export function routingLabels(
+  alert: Pick<Alert, "labels" | "source" | "service">,
+  incident: Pick<Incident, "team" | "service">,
+): Labels {
+  const l: Labels = { ...alert.labels };
+  const service = alert.service ?? incident.service;
+  if (l.service === undefined && service !== null) l.service = service;
+  if (l.source === undefined) l.source = alert.source;
+  if (l.team === undefined && incident.team !== null) l.team = incident.team;
+  return l;
+}
+
+function decisionInput(
+  env: ScoringEnv,
+  incident: Incident,
+  labels: Labels,
+  score: number,
+  scored: Scored,
+  justFired: boolean,
+): DecisionInput {
+  const now = env.now;
+  const service = incident.service === null ? undefined : env.config.services.get(incident.service);
+  const timezone = service?.timezone ?? "UTC";
+  const inhibit = env.routing.inhibitedBy(labels);
+  const silence = env.routing.silenceFor(labels, now);
+  return {
+    at: now,
+    score,
+    severity: incident.severity,
+    tier: incident.tier,
+    team: incident.team,
+    service: incident.service,
+    serviceTimezone: timezone,
+    regulated: service?.regulated ?? false,
+    source: incident.source,
+    labels,
+    businessHours: isBusinessHours(now, timezone),
+    minutesSinceChange: scored.snapshot.minutesSinceChange,
+    teamOpenIncidents: scored.snapshot.teamOpenIncidents,
+    teamPages1h: env.routing.pages1h(incident.team, now),
+    incidentAlertsWithin: (ms) =>
+      env.scoring.context.incidentFiresWithin(incident.id, now, ms) + (justFired ? 1 : 0),
+    silence: silence === null ? null : { id: String(silence.id), comment: silence.comment },
+    inhibitedBy: inhibit === null ? null : { rule: inhibit.id, rationale: inhibit.rationale },
+  };
+}
+
+/** Status follows the route: muted or suppressed incidents are suppressed, held ones validating. */
+function nextStatus(incident: Incident, route: Route, muted: boolean, now: number): Partial<Incident> {
+  const steps: IncidentEvent[] = [];
+  const s = incident.status;
+  if (s === "acknowledged" || s === "resolved") return {};
+  if (muted || route.kind === "suppress") {
+    if (s !== "suppressed") steps.push({ kind: "suppress" });
+  } else {
+    if (s === "suppressed") steps.push({ kind: "unsuppress" });
+    if (route.kind === "validate" && s !== "validating") steps.push({ kind: "hold" });
+    if (route.kind !== "validate" && s === "validating") steps.push({ kind: "confirm" });
+  }
+  let state: Incident = incident;
+  for (const step of steps) {
+    const t = transition(state, step, now);
+    if (t.ok) state = { ...state, ...t.next };
+  }
+  return { status: state.status };
+}
+
+/** What the route asks to be done; the escalation issue carries these out. */
+function plannedActions(route: Route, d: Decision): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [routeAction(route)];
+  for (const a of d.also) out.push({ ...routeAction(a.route), rule: a.rule });
+  return out;
+}
+
+function routeAction(r: Route): Record<string, unknown> {
+  switch (r.kind) {
+    case "page":
+      return { kind: "page", chain: r.chain, two_person: r.twoPerson };
+    case "runbook":
+      return { kind: "runbook", playbook: r.playbook };
+    case "triage":
+      return { kind: "triage", team: r.team, channel: r.channel };
+    case "validate":
+      return { kind: "validate", for_s: r.forMs / 1000 };
+    case "notify":
+      return { kind: "notify", channel: r.channel };
+    case "suppress":
+      return { kind: "record" };
+    default: {
+      const never: never = r;
+      return { kind: String(never) };
+    }
+  }
+}
+
+/** The decision as stored and shown (snake_case). */
+export function decisionJson(d: Decision): Record<string, unknown> {
+  return {
+    policy_version: d.policyVersion,
+    band: d.band,
+    thresholds: d.thresholds,
+    base_thresholds: d.baseThresholds,
+    modifiers: d.modifiers,
+    rule: d.rule,
+    route: d.route,
+    also: d.also,
+    rules_tried: d.rulesTried.map((r) => ({ id: r.id, why_not: r.whyNot })),
+    counterfactual:
+      d.counterfactual === null
+        ? null
+        : {
+            threshold: d.counterfactual.threshold,
+            would_route: d.counterfactual.wouldRoute,
+            text: d.counterfactual.text,
+          },
+    maintenance: d.maintenance,
+    muted_by: d.mutedBy,
+  };
 }

@@ -57,6 +57,7 @@ function autoResolve(tx: Tx, incident: Incident, now: number, scoring: ScoringSt
     tx.saveAlert({ ...alert, status: "resolved", resolvedAt: now });
     tx.cancelTimer("alert_expiry", alert.id);
     scoring.observe({ kind: "resolve", at: now, source: alert.source, alertKey: alert.alertKey });
+    scoring.alertResolved(alert, incident);
   }
   tx.saveIncident({ ...incident, ...t.next, openAlertCount: 0 });
   scoring.observe({ kind: "incident_close", at: now, incidentId: incident.id });

@@ -1,7 +1,7 @@
 import type { Alert } from "../core/alert.js";
 import type { Incident } from "../core/incident.js";
 import { toIso, toIsoOrNull } from "../core/time.js";
-import type { Feedback, ScoreRecord, TimelineRow } from "../engine/ports.js";
+import type { Feedback, StoredDecision, TimelineRow } from "../engine/ports.js";
 
 /** Domain objects as JSON on the wire: snake_case keys, RFC 3339 times. */
 
@@ -33,20 +33,33 @@ export function incidentJson(i: Incident) {
   };
 }
 
-export function scoreJson(s: ScoreRecord & { id: number }) {
+/** A decision's score, as the incident's score history shows it (read from the decision record). */
+export function scoreJson(d: StoredDecision) {
+  const score = d.body.score as { value: number; model_version: string; contributions: unknown[] };
   return {
-    id: s.id,
-    at: toIso(s.at),
-    reason: s.reason,
-    value: round(s.value),
-    model_version: s.modelVersion,
-    contributions: s.contributions.map((c) => ({
-      feature: c.feature,
-      value: round(c.value),
-      log_odds: round(c.logOdds),
-      text: c.text,
-    })),
-    features: s.features,
+    decision_id: d.id,
+    at: toIso(d.at),
+    reason: d.reason,
+    value: round(score.value),
+    model_version: score.model_version,
+    contributions: score.contributions,
+    features: d.body.features,
+  };
+}
+
+/** A decision record as the API shows it, with a human-readable explanation. */
+export function decisionRecordJson(d: StoredDecision, explanation: string) {
+  return {
+    id: d.id,
+    incident_id: d.incidentId,
+    at: toIso(d.at),
+    reason: d.reason,
+    policy_version: d.policyVersion,
+    route: d.route,
+    ...d.body,
+    explanation,
+    prev_hash: d.prevHash,
+    hash: d.hash,
   };
 }
 

@@ -193,6 +193,53 @@ migrations["0003_recent_outcomes"] = {
   },
 };
 
+migrations["0004_policy"] = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable("incidents").addColumn("policy_version", "text").execute();
+    await db.schema.alterTable("incidents").addColumn("route", "text").execute();
+
+    // Append-only and hash-chained: each row carries the previous row's hash.
+    await db.schema
+      .createTable("decisions")
+      .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+      .addColumn("incident_id", "integer", (c) => c.notNull())
+      .addColumn("at", "bigint", (c) => c.notNull())
+      .addColumn("reason", "text", (c) => c.notNull())
+      .addColumn("policy_version", "text", (c) => c.notNull())
+      .addColumn("route", "text", (c) => c.notNull())
+      .addColumn("body", "text", (c) => c.notNull())
+      .addColumn("prev_hash", "text", (c) => c.notNull())
+      .addColumn("hash", "text", (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex("decisions_incident")
+      .on("decisions")
+      .columns(["incident_id", "id"])
+      .execute();
+    await db.schema.createIndex("decisions_at").on("decisions").columns(["at"]).execute();
+
+    await db.schema
+      .createTable("silences")
+      .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+      .addColumn("matchers", "text", (c) => c.notNull())
+      .addColumn("starts_at", "bigint", (c) => c.notNull())
+      .addColumn("ends_at", "bigint", (c) => c.notNull())
+      .addColumn("author", "text", (c) => c.notNull())
+      .addColumn("comment", "text", (c) => c.notNull())
+      .addColumn("created_at", "bigint", (c) => c.notNull())
+      .addColumn("expired_at", "bigint")
+      .execute();
+
+    // Every policy version that was ever active, with its text.
+    await db.schema
+      .createTable("policies")
+      .addColumn("version", "text", (c) => c.primaryKey())
+      .addColumn("text", "text", (c) => c.notNull())
+      .addColumn("loaded_at", "bigint", (c) => c.notNull())
+      .execute();
+  },
+};
+
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
     return migrations;

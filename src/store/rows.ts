@@ -1,9 +1,18 @@
 import type { Selectable } from "kysely";
 import type { Alert, AlertStatus } from "../core/alert.js";
 import type { Incident, IncidentStatus, ResolveReason } from "../core/incident.js";
+import type { Route, RouteKind } from "../core/policy/types.js";
 import type { RuleOutcome } from "../core/scoring/learning.js";
 import type { Severity } from "../core/types.js";
-import type { Feedback, RouteFit, Timer, TimerKind, Verdict } from "../engine/ports.js";
+import type {
+  Feedback,
+  RouteFit,
+  Silence,
+  StoredDecision,
+  Timer,
+  TimerKind,
+  Verdict,
+} from "../engine/ports.js";
 import type { AlertsTable, IncidentsTable, TimersTable } from "./tables.js";
 
 /** Row <-> domain mapping, shared by every dialect. Values were validated before they were written. */
@@ -32,6 +41,8 @@ export function incidentFromRow(r: Selectable<IncidentsTable>): Incident {
     score: r.score,
     scoreModel: r.score_model,
     scoredAt: numOrNull(r.scored_at),
+    policyVersion: r.policy_version,
+    route: r.route === null ? null : (JSON.parse(r.route) as Route),
   };
 }
 
@@ -58,6 +69,8 @@ export function incidentToRow(i: Incident | Omit<Incident, "id">): Omit<Selectab
     score: i.score,
     score_model: i.scoreModel,
     scored_at: i.scoredAt,
+    policy_version: i.policyVersion,
+    route: i.route === null ? null : JSON.stringify(i.route),
   };
 }
 
@@ -159,5 +172,51 @@ export function outcomeFromRow(r: {
     recentGenuine: r.recent_genuine,
     recentFalseAlarms: r.recent_false_alarms,
     recentAt: Number(r.recent_at),
+  };
+}
+
+export function decisionFromRow(r: {
+  id: number;
+  incident_id: number;
+  at: number;
+  reason: string;
+  policy_version: string;
+  route: string;
+  body: string;
+  prev_hash: string;
+  hash: string;
+}): StoredDecision {
+  return {
+    id: Number(r.id),
+    incidentId: Number(r.incident_id),
+    at: Number(r.at),
+    reason: r.reason,
+    policyVersion: r.policy_version,
+    route: r.route as RouteKind,
+    body: JSON.parse(r.body) as Record<string, unknown>,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}
+
+export function silenceFromRow(r: {
+  id: number;
+  matchers: string;
+  starts_at: number;
+  ends_at: number;
+  author: string;
+  comment: string;
+  created_at: number;
+  expired_at: number | null;
+}): Silence {
+  return {
+    id: Number(r.id),
+    matchers: JSON.parse(r.matchers) as string[],
+    startsAt: Number(r.starts_at),
+    endsAt: Number(r.ends_at),
+    author: r.author,
+    comment: r.comment,
+    createdAt: Number(r.created_at),
+    expiredAt: numOrNull(r.expired_at),
   };
 }

@@ -25,6 +25,8 @@ export interface IncidentsTable {
   score: number | null;
   score_model: string | null;
   scored_at: number | null;
+  policy_version: string | null;
+  route: string | null;
 }
 
 export interface AlertsTable {
@@ -126,7 +128,39 @@ export interface ModelsTable {
   active: number;
 }
 
+export interface DecisionsTable {
+  id: Generated<number>;
+  incident_id: number;
+  at: number;
+  reason: string;
+  policy_version: string;
+  route: string;
+  body: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface SilencesTable {
+  id: Generated<number>;
+  matchers: string;
+  starts_at: number;
+  ends_at: number;
+  author: string;
+  comment: string;
+  created_at: number;
+  expired_at: number | null;
+}
+
+export interface PoliciesTable {
+  version: string;
+  text: string;
+  loaded_at: number;
+}
+
 export interface Tables {
+  decisions: DecisionsTable;
+  silences: SilencesTable;
+  policies: PoliciesTable;
   signals: SignalsTable;
   scores: ScoresTable;
   feedback: FeedbackTable;

@@ -26,6 +26,7 @@ const EVENTS: IncidentEvent[] = [
   { kind: "confirm" },
   { kind: "suppress" },
   { kind: "reopen" },
+  { kind: "unsuppress" },
 ];
 
 /** The whole table, written out: what each event does from each status (null = illegal). */
@@ -37,6 +38,7 @@ const TABLE: Record<IncidentStatus, Record<IncidentEvent["kind"], IncidentStatus
     confirm: null,
     suppress: "suppressed",
     reopen: null,
+    unsuppress: null,
   },
   validating: {
     acknowledge: "acknowledged",
@@ -45,6 +47,7 @@ const TABLE: Record<IncidentStatus, Record<IncidentEvent["kind"], IncidentStatus
     confirm: "triggered",
     suppress: "suppressed",
     reopen: null,
+    unsuppress: null,
   },
   acknowledged: {
     acknowledge: null,
@@ -53,8 +56,17 @@ const TABLE: Record<IncidentStatus, Record<IncidentEvent["kind"], IncidentStatus
     confirm: null,
     suppress: null,
     reopen: "triggered",
+    unsuppress: null,
   },
-  resolved: { acknowledge: null, resolve: null, hold: null, confirm: null, suppress: null, reopen: null },
+  resolved: {
+    acknowledge: null,
+    resolve: null,
+    hold: null,
+    confirm: null,
+    suppress: null,
+    reopen: null,
+    unsuppress: null,
+  },
   suppressed: {
     acknowledge: "acknowledged",
     resolve: "resolved",
@@ -62,6 +74,7 @@ const TABLE: Record<IncidentStatus, Record<IncidentEvent["kind"], IncidentStatus
     confirm: null,
     suppress: null,
     reopen: null,
+    unsuppress: "triggered",
   },
 };
 

@@ -30,6 +30,8 @@ const newIncident = (over: Partial<NewIncident> = {}): NewIncident => ({
   score: null,
   scoreModel: null,
   scoredAt: null,
+  policyVersion: null,
+  route: null,
   ...over,
 });
 

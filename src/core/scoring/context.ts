@@ -58,6 +58,8 @@ export interface ContextSnapshot {
   otherHostAlertnames10m: number;
   /** A change (deploy) on the service in the last 30 / 60 minutes. */
   change30m: boolean;
+  /** Minutes since the last change on the service, when within the last hour. */
+  minutesSinceChange: number | null;
   change60m: boolean;
   /** Incidents opened on the service in the last 24 hours (excluding the one being scored). */
   serviceIncidents24h: number;
@@ -83,7 +85,7 @@ export interface SnapshotQuery {
  * Timestamps in arrival (time) order. Counts are by bisection, bounded on both sides, so a query
  * never sees the future; entries older than `keep` before the newest one are dropped.
  */
-class Times {
+export class Times {
   private t: number[] = [];
   private head = 0;
   constructor(private readonly keep: number) {}
@@ -150,6 +152,7 @@ export class ContextState {
   private readonly serviceFires = new Map<string, Times>();
   private readonly serviceFirstSeen = new Map<string, number>();
   private readonly incidentAlertnames = new Map<number, Set<string>>();
+  private readonly incidentFires = new Map<number, Times>();
   private readonly serviceOpen = new Map<string, Set<number>>();
   private observed = 0;
 
@@ -164,6 +167,12 @@ export class ContextState {
         }
         this.touch(s.at, s.source, s.alertname, s.service, s.host);
         if (s.team !== null) transitions(this.teamAlerts, s.team).push(s.at);
+        let fires = this.incidentFires.get(s.incidentId);
+        if (fires === undefined) {
+          fires = new Times(DAY);
+          this.incidentFires.set(s.incidentId, fires);
+        }
+        fires.push(s.at);
         const names = this.incidentAlertnames.get(s.incidentId);
         if (names === undefined) this.incidentAlertnames.set(s.incidentId, new Set([s.alertname]));
         else names.add(s.alertname);
@@ -196,6 +205,7 @@ export class ContextState {
         const team = open.team;
         this.openIncidents.delete(s.incidentId);
         this.incidentAlertnames.delete(s.incidentId);
+        this.incidentFires.delete(s.incidentId);
         if (open.service !== null) {
           const ids = this.serviceOpen.get(open.service);
           ids?.delete(s.incidentId);
@@ -250,6 +260,7 @@ export class ContextState {
         at,
       ),
       change30m: (changes?.count(at - 30 * MIN, at) ?? 0) > 0,
+      minutesSinceChange: lastChangeMinutes(changes, at),
       change60m: (changes?.count(at - HOUR, at) ?? 0) > 0,
       serviceIncidents24h: Math.max(0, serviceIncidents),
       teamOpenIncidents: Math.max(0, teamOpen),
@@ -262,6 +273,11 @@ export class ContextState {
     const names = this.incidentAlertnames.get(incidentId);
     if (names === undefined) return 1;
     return names.size + (names.has(alertname) ? 0 : 1);
+  }
+
+  /** Alerts that started firing in the incident in [at - ms, at] (policy count rules). */
+  incidentFiresWithin(incidentId: number, at: number, ms: number): number {
+    return this.incidentFires.get(incidentId)?.count(at - ms, at) ?? 0;
   }
 
   /** Open incidents on a service, for re-scoring when corroborating evidence arrives. */
@@ -348,4 +364,9 @@ function countOthers(m: Map<string, number> | undefined, self: string, at: numbe
   let n = 0;
   for (const [name, t] of m) if (name !== self && t >= at - CORROBORATION_WINDOW && t <= at) n++;
   return n;
+}
+
+function lastChangeMinutes(changes: Times | undefined, at: number): number | null {
+  const last = changes?.latest(at);
+  return last === undefined || last < at - HOUR ? null : (at - last) / MIN;
 }

@@ -58,3 +58,9 @@ function offsetAt(at: number, zone: string): number {
   offsets.set(key, offset);
   return offset;
 }
+
+/** Monday to Friday, 09:00 to 17:00 local: the working day features and policy rules mean. */
+export function isBusinessHours(at: number, zone: string): boolean {
+  const l = localClock(at, zone);
+  return l.weekday <= 5 && l.hour >= 9 && l.hour < 17;
+}

@@ -5,7 +5,15 @@ import type { Engine } from "../../engine/engine.js";
 import type { RouteFit, Verdict } from "../../engine/ports.js";
 import { ajvProblems, compile } from "../../validation/ajv.js";
 import { tokenFor } from "../auth.js";
-import { alertJson, feedbackJson, incidentJson, scoreJson, timelineJson } from "../present.js";
+import { explainStored } from "../explain.js";
+import {
+  alertJson,
+  decisionRecordJson,
+  feedbackJson,
+  incidentJson,
+  scoreJson,
+  timelineJson,
+} from "../present.js";
 
 const MAX_PAGE = 500;
 
@@ -51,7 +59,7 @@ export function incidentRoutes(app: FastifyInstance, engine: Engine): void {
     const [alerts, timeline, scores, feedback] = await Promise.all([
       engine.store.incidentAlerts(id),
       engine.store.incidentTimeline(id),
-      engine.store.incidentScores(id),
+      engine.store.incidentDecisions(id),
       engine.store.incidentFeedback(id),
     ]);
     return {
@@ -60,6 +68,7 @@ export function incidentRoutes(app: FastifyInstance, engine: Engine): void {
         alerts: alerts.map(alertJson),
         timeline: timeline.map(timelineJson),
         scores: scores.map(scoreJson),
+        decisions: scores.map((d) => decisionRecordJson(d, explainStored(d))),
         feedback: feedback.map(feedbackJson),
       },
     };

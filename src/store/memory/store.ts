@@ -4,13 +4,16 @@ import type { Signal } from "../../core/scoring/context.js";
 import type { RuleOutcome } from "../../core/scoring/learning.js";
 import type {
   AlertHead,
+  DecisionRecord,
   EventRecord,
   Feedback,
+  FiringAlert,
   IncidentFilter,
   NewAlert,
   NewIncident,
-  ScoreRecord,
+  Silence,
   Store,
+  StoredDecision,
   TimelineEntry,
   TimelineRow,
   Timer,
@@ -26,6 +29,8 @@ import { TimerHeap } from "./heap.js";
  */
 export interface MemoryStoreOptions {
   onClose?: (incident: Incident) => void;
+  /** Every decision record as it is written (replay compares and reports them). */
+  onDecision?: (record: DecisionRecord) => void;
 }
 
 const timerKey = (kind: TimerKind, ref: number) => `${kind}\u0000${ref}`;
@@ -205,10 +210,65 @@ export class MemoryStore implements Store, Tx {
   }
   activateModel(): void {}
 
+  private lastHash = "";
+  private nextDecision = 1;
+  lastDecisionHash(): string {
+    return this.lastHash;
+  }
+  insertDecision(d: DecisionRecord): number {
+    const prev = this.lastHash;
+    if (this.undo !== null)
+      this.undo.push(() => {
+        this.lastHash = prev;
+      });
+    this.lastHash = d.hash;
+    this.opts.onDecision?.(d);
+    return this.nextDecision++;
+  }
+  async incidentDecisions(): Promise<StoredDecision[]> {
+    return [];
+  }
+  async decision(): Promise<StoredDecision | undefined> {
+    return undefined;
+  }
+  decisionsFrom(): StoredDecision[] {
+    return [];
+  }
+  allFiringAlerts(): FiringAlert[] {
+    const out: FiringAlert[] = [];
+    for (const a of this.alerts.values()) {
+      const i = this.incidents.get(a.incidentId);
+      if (a.status !== "firing" || i === undefined || i.status === "resolved") continue;
+      out.push({
+        labels: a.labels,
+        source: a.source,
+        service: a.service,
+        incidentService: i.service,
+        team: i.team,
+      });
+    }
+    return out;
+  }
+  pagesSince(): { team: string | null; at: number }[] {
+    return [];
+  }
+  insertSilence(): number {
+    throw new Error("silences are not kept in history runs");
+  }
+  silences(): Silence[] {
+    return [];
+  }
+  expireSilence(): Silence | undefined {
+    return undefined;
+  }
+  recordPolicy(): void {}
+  policyText(): string | null {
+    return null;
+  }
+
   insertEvent(_event: EventRecord): void {}
   addTimeline(_entry: TimelineEntry): void {}
   insertSignal(_signal: Signal): void {}
-  insertScore(_score: ScoreRecord): void {}
 
   armTimer(kind: TimerKind, ref: number, dueAt: number, mode: "set" | "earliest"): void {
     const k = timerKey(kind, ref);
@@ -310,9 +370,7 @@ export class MemoryStore implements Store, Tx {
   async incidentTimeline(): Promise<TimelineRow[]> {
     return [];
   }
-  async incidentScores(): Promise<(ScoreRecord & { id: number })[]> {
-    return [];
-  }
+
   loadSignals(): Signal[] {
     return [];
   }

@@ -9,15 +9,25 @@ import type { Signal } from "../../core/scoring/context.js";
 import type { RuleOutcome } from "../../core/scoring/learning.js";
 import type {
   Feedback,
+  FiringAlert,
   IncidentFilter,
-  ScoreRecord,
+  Silence,
   Store,
+  StoredDecision,
   TimelineRow,
   Timer,
   Tx,
 } from "../../engine/ports.js";
 import { LATEST_MIGRATION, migrationProvider } from "../migrations.js";
-import { alertFromRow, feedbackFromRow, incidentFromRow, outcomeFromRow, timerFromRow } from "../rows.js";
+import {
+  alertFromRow,
+  decisionFromRow,
+  feedbackFromRow,
+  incidentFromRow,
+  outcomeFromRow,
+  silenceFromRow,
+  timerFromRow,
+} from "../rows.js";
 import type { Tables } from "../tables.js";
 import { SqliteTx } from "./tx.js";
 
@@ -150,25 +160,6 @@ export class SqliteStore implements Store {
     }));
   }
 
-  async incidentScores(incidentId: number): Promise<(ScoreRecord & { id: number })[]> {
-    const rows = await this.kysely
-      .selectFrom("scores")
-      .selectAll()
-      .where("incident_id", "=", incidentId)
-      .orderBy("id")
-      .execute();
-    return rows.map((r) => ({
-      id: Number(r.id),
-      incidentId: Number(r.incident_id),
-      at: Number(r.at),
-      reason: r.reason as ScoreRecord["reason"],
-      value: r.value,
-      modelVersion: r.model_version,
-      features: JSON.parse(r.features) as Record<string, number>,
-      contributions: JSON.parse(r.contributions) as ScoreRecord["contributions"],
-    }));
-  }
-
   loadSignals(since: number, recentSince: number): Signal[] {
     const out: Signal[] = [];
     for (const r of this.db
@@ -229,6 +220,99 @@ export class SqliteStore implements Store {
         )
         .run(version, now, body);
     })();
+  }
+
+  async incidentDecisions(incidentId: number): Promise<StoredDecision[]> {
+    return this.db
+      .prepare("SELECT * FROM decisions WHERE incident_id = ? ORDER BY id")
+      .all(incidentId)
+      .map((r) => decisionFromRow(r as never));
+  }
+
+  async decision(id: number): Promise<StoredDecision | undefined> {
+    const r = this.db.prepare("SELECT * FROM decisions WHERE id = ?").get(id);
+    return r === undefined ? undefined : decisionFromRow(r as never);
+  }
+
+  decisionsFrom(afterId: number, limit: number): StoredDecision[] {
+    return this.db
+      .prepare("SELECT * FROM decisions WHERE id > ? ORDER BY id LIMIT ?")
+      .all(afterId, limit)
+      .map((r) => decisionFromRow(r as never));
+  }
+
+  allFiringAlerts(): FiringAlert[] {
+    const rows = this.db
+      .prepare(
+        `SELECT a.labels, a.source, a.service, i.service AS incident_service, i.team FROM alerts a
+         JOIN incidents i ON i.id = a.incident_id WHERE a.status = 'firing' AND i.status <> 'resolved'`,
+      )
+      .all() as {
+      labels: string;
+      source: string;
+      service: string | null;
+      incident_service: string | null;
+      team: string | null;
+    }[];
+    return rows.map((r) => ({
+      labels: JSON.parse(r.labels) as Record<string, string>,
+      source: r.source,
+      service: r.service,
+      incidentService: r.incident_service,
+      team: r.team,
+    }));
+  }
+
+  pagesSince(since: number): { team: string | null; at: number }[] {
+    const rows = this.db
+      .prepare(
+        `SELECT i.team AS team, d.at AS at FROM decisions d JOIN incidents i ON i.id = d.incident_id
+         WHERE d.at >= ? AND d.route = 'page' ORDER BY d.at`,
+      )
+      .all(since) as { team: string | null; at: number }[];
+    return rows.map((r) => ({ team: r.team, at: Number(r.at) }));
+  }
+
+  insertSilence(s: Omit<Silence, "id">): number {
+    const r = this.db
+      .prepare(
+        `INSERT INTO silences (matchers, starts_at, ends_at, author, comment, created_at, expired_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(JSON.stringify(s.matchers), s.startsAt, s.endsAt, s.author, s.comment, s.createdAt, s.expiredAt);
+    return Number(r.lastInsertRowid);
+  }
+
+  silences(includeExpired: boolean): Silence[] {
+    const sql = includeExpired
+      ? "SELECT * FROM silences ORDER BY id"
+      : "SELECT * FROM silences WHERE expired_at IS NULL ORDER BY id";
+    return this.db
+      .prepare(sql)
+      .all()
+      .map((r) => silenceFromRow(r as never));
+  }
+
+  expireSilence(id: number, at: number): Silence | undefined {
+    this.db.prepare("UPDATE silences SET expired_at = ? WHERE id = ? AND expired_at IS NULL").run(at, id);
+    const r = this.db.prepare("SELECT * FROM silences WHERE id = ?").get(id);
+    return r === undefined ? undefined : silenceFromRow(r as never);
+  }
+
+  recordPolicy(version: string, text: string, at: number): void {
+    this.db
+      .prepare(
+        "INSERT INTO policies (version, text, loaded_at) VALUES (?, ?, ?) ON CONFLICT (version) DO NOTHING",
+      )
+      .run(version, text, at);
+  }
+
+  policyText(version: string): string | null {
+    return (
+      (this.db.prepare("SELECT text FROM policies WHERE version = ?").pluck().get(version) as
+        | string
+        | undefined) ?? null
+    );
   }
 
   async ready(): Promise<{ ok: true } | { ok: false; reason: string }> {

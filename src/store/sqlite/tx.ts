@@ -5,11 +5,11 @@ import type { Signal } from "../../core/scoring/context.js";
 import type { RuleOutcome } from "../../core/scoring/learning.js";
 import type {
   AlertHead,
+  DecisionRecord,
   EventRecord,
   Feedback,
   NewAlert,
   NewIncident,
-  ScoreRecord,
   TimelineEntry,
   Timer,
   TimerKind,
@@ -46,6 +46,8 @@ const INCIDENT_COLS = [
   "score",
   "score_model",
   "scored_at",
+  "policy_version",
+  "route",
 ];
 const ALERT_COLS = [
   "incident_id",
@@ -121,9 +123,10 @@ export class SqliteTx implements Tx {
       ),
       addTimeline: p("INSERT INTO timeline (incident_id, at, kind, actor, detail) VALUES (?, ?, ?, ?, ?)"),
       insertSignal: p("INSERT INTO signals (at, kind, body) VALUES (?, ?, ?)"),
-      insertScore: p(
-        `INSERT INTO scores (incident_id, at, reason, value, model_version, features, contributions)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      lastDecisionHash: p("SELECT hash FROM decisions ORDER BY id DESC LIMIT 1").pluck(),
+      insertDecision: p(
+        `INSERT INTO decisions (incident_id, at, reason, policy_version, route, body, prev_hash, hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       pruneSignals: p(
         "DELETE FROM signals WHERE id IN (SELECT id FROM signals WHERE at < ? ORDER BY at LIMIT ?)",
@@ -299,16 +302,22 @@ export class SqliteTx implements Tx {
     this.s.insertSignal.run(signal.at, signal.kind, JSON.stringify(signal));
   }
 
-  insertScore(r: ScoreRecord): void {
-    this.s.insertScore.run(
-      r.incidentId,
-      r.at,
-      r.reason,
-      r.value,
-      r.modelVersion,
-      JSON.stringify(r.features),
-      JSON.stringify(r.contributions),
+  lastDecisionHash(): string {
+    return (this.s.lastDecisionHash.get() as string | undefined) ?? "";
+  }
+
+  insertDecision(d: DecisionRecord): number {
+    const r = this.s.insertDecision.run(
+      d.incidentId,
+      d.at,
+      d.reason,
+      d.policyVersion,
+      d.route,
+      JSON.stringify(d.body),
+      d.prevHash,
+      d.hash,
     );
+    return Number(r.lastInsertRowid);
   }
 
   pruneSignals(before: number, limit: number): number {

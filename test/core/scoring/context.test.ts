@@ -394,6 +394,10 @@ function reference(all: readonly Signal[], q: SnapshotQuery): ContextSnapshot {
     ),
     change30m: changes.some(since(30 * MIN)),
     change60m: changes.some(since(HOUR)),
+    minutesSinceChange: (() => {
+      const last = changes.filter(since(HOUR)).at(-1);
+      return last === undefined ? null : (q.at - last.at) / MIN;
+    })(),
     serviceIncidents24h: opens.filter(
       (s) => onService(s) && s.at >= q.at - DAY && s.incidentId !== q.incidentId,
     ).length,

@@ -36,6 +36,7 @@ const input = (over: Partial<ScoringInput> = {}): ScoringInput => ({
 });
 
 const snap = (over: Partial<ContextSnapshot> = {}): ContextSnapshot => ({
+  minutesSinceChange: null,
   serviceFires10m: 0,
   serviceFires24h: 0,
   keyTransitions1h: 0,
@@ -276,6 +277,7 @@ describe("feature vector properties", () => {
           otherHostAlertnames10m: count,
           change30m: fc.boolean(),
           change60m: fc.boolean(),
+          minutesSinceChange: fc.option(fc.double({ min: 0, max: 60, noNaN: true })),
           serviceIncidents24h: count,
           teamOpenIncidents: count,
           teamAlerts1h: count,

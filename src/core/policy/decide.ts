@@ -1,0 +1,264 @@
+import { firstMismatch } from "./matchers.js";
+import type {
+  Band,
+  Conditions,
+  Decision,
+  DecisionInput,
+  MaintenanceWindow,
+  Modifier,
+  Policy,
+  Route,
+  RouteKind,
+  Thresholds,
+} from "./types.js";
+import { ROUTE_RANK } from "./types.js";
+import { windowAt } from "./windows.js";
+
+/**
+ * The decision: a pure function of the incident's facts, its score, the moment and the policy.
+ * No clock, no I/O, no globals: live routing, `explain`, `simulate` and replay call this same
+ * function, so any decision can be reproduced and explained.
+ */
+export function decide(input: DecisionInput, policy: Policy): Decision {
+  const window = windowAt(policy.windows, input.at, input.service, input.labels);
+  const base = baseThresholds(policy, input);
+  const modifiers: Decision["modifiers"] = [];
+
+  // 1. Threshold shifts (graded, not on/off), in policy order.
+  let thresholds = base;
+  for (const m of policy.modifiers) {
+    if (m.effect.kind !== "shift" || whyNot(m.when, input, null, window) !== null) continue;
+    thresholds = shifted(thresholds, m.effect.high, m.effect.medium);
+    modifiers.push({ id: m.id, effect: shiftText(m.effect.high, m.effect.medium), rationale: m.rationale });
+  }
+  const band = bandOf(input.score, thresholds);
+
+  // 2. Rules in order; the first match routes, `continue` lets later ones add routes.
+  const rulesTried: Decision["rulesTried"] = [];
+  let matched: { id: string; rationale: string; route: Route } | null = null;
+  const also: Decision["also"] = [];
+  let keepGoing = true;
+  for (const rule of policy.rules) {
+    if (!keepGoing) break;
+    const why = whyNot(rule.match, input, band, window);
+    if (why !== null) {
+      rulesTried.push({ id: rule.id, whyNot: why });
+      continue;
+    }
+    if (matched === null) matched = { id: rule.id, rationale: rule.rationale, route: rule.route };
+    else also.push({ rule: rule.id, rationale: rule.rationale, route: rule.route });
+    keepGoing = rule.continue;
+  }
+  // Config validation guarantees a final rule without conditions; this is the belt.
+  const chosen = matched ?? {
+    id: "(none)",
+    rationale: "no rule matched",
+    route: { kind: "suppress" } as Route,
+  };
+
+  // 3. Route modifiers: replacements and caps, in policy order.
+  const route = applyRouteModifiers(chosen.route, band, input, window, policy.modifiers, modifiers);
+
+  return {
+    policyVersion: policy.version,
+    score: input.score,
+    band,
+    thresholds,
+    baseThresholds: base,
+    modifiers,
+    rule: { id: chosen.id, rationale: chosen.rationale },
+    route,
+    also,
+    rulesTried,
+    counterfactual: counterfactual(input, policy, thresholds, band, route, window),
+    maintenance: window?.id ?? null,
+    mutedBy: mutedBy(input, window),
+  };
+}
+
+function baseThresholds(policy: Policy, input: DecisionInput): Thresholds {
+  if (input.regulated && policy.bands.regulated !== null) return policy.bands.regulated;
+  return policy.bands.tiers.get(input.tier) ?? policy.bands.default;
+}
+
+export function bandOf(score: number, t: Thresholds): Band {
+  return score >= t.high ? "high" : score >= t.medium ? "medium" : "low";
+}
+
+function shifted(t: Thresholds, dHigh: number, dMedium: number): Thresholds {
+  const high = clamp01(t.high + dHigh);
+  return { high, medium: Math.min(high, clamp01(t.medium + dMedium)) };
+}
+
+function clamp01(x: number): number {
+  return Math.min(1, Math.max(0, x));
+}
+
+function shiftText(dHigh: number, dMedium: number): string {
+  const f = (d: number) => `${d >= 0 ? "+" : ""}${d.toFixed(2)}`;
+  return `thresholds high ${f(dHigh)}, medium ${f(dMedium)}`;
+}
+
+function applyRouteModifiers(
+  route: Route,
+  band: Band,
+  input: DecisionInput,
+  window: MaintenanceWindow | null,
+  mods: readonly Modifier[],
+  applied: Decision["modifiers"],
+): Route {
+  let r = route;
+  for (const m of mods) {
+    const e = m.effect;
+    if (e.kind === "shift" || whyNot(m.when, input, band, window) !== null) continue;
+    if (e.kind === "route") {
+      if (e.route.kind === r.kind && JSON.stringify(e.route) === JSON.stringify(r)) continue;
+      applied.push({ id: m.id, effect: `route ${r.kind} -> ${e.route.kind}`, rationale: m.rationale });
+      r = e.route;
+    } else if (e.bands.includes(band) && ROUTE_RANK[r.kind] > ROUTE_RANK[e.route.kind]) {
+      applied.push({ id: m.id, effect: `capped ${r.kind} at ${e.route.kind}`, rationale: m.rationale });
+      r = e.route;
+    }
+  }
+  return r;
+}
+
+/**
+ * Why these conditions do not hold (null when they do). `band` is null while thresholds are
+ * still being worked out (shift modifiers cannot depend on the band they shift).
+ */
+export function whyNot(
+  c: Conditions,
+  input: DecisionInput,
+  band: Band | null,
+  window: MaintenanceWindow | null,
+): string | null {
+  if (c.bands !== undefined && band !== null && !c.bands.includes(band))
+    return `band is ${band}, wants ${c.bands.join("/")}`;
+  if (c.severities !== undefined && !c.severities.includes(input.severity)) {
+    return `severity is ${input.severity}, wants ${c.severities.join("/")}`;
+  }
+  if (c.tiers !== undefined && !c.tiers.includes(input.tier))
+    return `tier is ${input.tier}, wants ${c.tiers.join("/")}`;
+  if (c.teams !== undefined && (input.team === null || !c.teams.includes(input.team))) {
+    return `team is ${input.team ?? "none"}, wants ${c.teams.join("/")}`;
+  }
+  if (c.services !== undefined && (input.service === null || !c.services.includes(input.service))) {
+    return `service is ${input.service ?? "unknown"}, wants ${c.services.join("/")}`;
+  }
+  if (c.sources !== undefined && !c.sources.includes(input.source))
+    return `source is ${input.source}, wants ${c.sources.join("/")}`;
+  if (c.regulated !== undefined && c.regulated !== input.regulated) {
+    return input.regulated ? "service is regulated" : "service is not regulated";
+  }
+  if (c.labels !== undefined) {
+    const miss = firstMismatch(c.labels, input.labels);
+    if (miss !== null)
+      return `label ${miss.text} does not match (${miss.name}="${input.labels[miss.name] ?? ""}")`;
+  }
+  const x = c.context;
+  if (x !== undefined) {
+    if (x.businessHours !== undefined && x.businessHours !== input.businessHours) {
+      return input.businessHours ? "inside business hours" : "outside business hours";
+    }
+    if (x.inMaintenance !== undefined && x.inMaintenance !== (window !== null)) {
+      return window !== null ? `in maintenance window ${window.id}` : "not in a maintenance window";
+    }
+    if (x.recentDeployMs !== undefined) {
+      const m = input.minutesSinceChange;
+      if (m === null || m * 60_000 > x.recentDeployMs) {
+        return m === null ? "no recent change on the service" : `last change ${Math.round(m)} min ago`;
+      }
+    }
+    if (x.teamLoadAtLeast !== undefined && input.teamOpenIncidents < x.teamLoadAtLeast) {
+      return `team has ${input.teamOpenIncidents} open incidents, wants at least ${x.teamLoadAtLeast}`;
+    }
+    if (x.teamPages1hAtLeast !== undefined && input.teamPages1h < x.teamPages1hAtLeast) {
+      return `team had ${input.teamPages1h} pages in the last hour, wants at least ${x.teamPages1hAtLeast}`;
+    }
+  }
+  if (c.count !== undefined) {
+    const n = input.incidentAlertsWithin(c.count.withinMs);
+    if (n < c.count.alerts) {
+      return `${n} alerts in the incident within ${Math.round(c.count.withinMs / 60_000)} min, wants ${c.count.alerts}`;
+    }
+  }
+  return null;
+}
+
+/**
+ * The nearest threshold and what would happen across it: "would page at p >= 0.62; p = 0.55".
+ * The rules are tried again with the neighbouring band; null when crossing changes nothing.
+ */
+function counterfactual(
+  input: DecisionInput,
+  policy: Policy,
+  t: Thresholds,
+  band: Band,
+  route: Route,
+  window: MaintenanceWindow | null,
+): Decision["counterfactual"] {
+  const candidates: { threshold: number; band: Band }[] = [];
+  if (band === "low") candidates.push({ threshold: t.medium, band: "medium" });
+  if (band === "medium")
+    candidates.push({ threshold: t.high, band: "high" }, { threshold: t.medium, band: "low" });
+  if (band === "high") candidates.push({ threshold: t.high, band: "medium" });
+  candidates.sort((a, b) => Math.abs(a.threshold - input.score) - Math.abs(b.threshold - input.score));
+  for (const c of candidates) {
+    const other = routeFor(input, policy, c.band, window);
+    if (other === route.kind) continue;
+    const above = c.threshold > input.score;
+    const p = input.score.toFixed(2);
+    const text = above
+      ? `would ${verb(other)} at p >= ${c.threshold.toFixed(2)}; p = ${p}`
+      : `would ${verb(other)} below p = ${c.threshold.toFixed(2)}; p = ${p}`;
+    return { threshold: c.threshold, wouldRoute: other, text };
+  }
+  return null;
+}
+
+function routeFor(
+  input: DecisionInput,
+  policy: Policy,
+  band: Band,
+  window: MaintenanceWindow | null,
+): RouteKind {
+  let route: Route = { kind: "suppress" };
+  for (const rule of policy.rules) {
+    if (whyNot(rule.match, input, band, window) === null) {
+      route = rule.route;
+      break;
+    }
+  }
+  return applyRouteModifiers(route, band, input, window, policy.modifiers, []).kind;
+}
+
+function verb(kind: RouteKind): string {
+  switch (kind) {
+    case "page":
+      return "page";
+    case "runbook":
+      return "run a runbook";
+    case "triage":
+      return "open a triage";
+    case "validate":
+      return "hold for validation";
+    case "notify":
+      return "notify";
+    case "suppress":
+      return "suppress";
+    default: {
+      const never: never = kind;
+      return String(never);
+    }
+  }
+}
+
+function mutedBy(input: DecisionInput, window: MaintenanceWindow | null): Decision["mutedBy"] {
+  if (input.silence !== null) return { kind: "silence", id: input.silence.id, reason: input.silence.comment };
+  if (window?.mute === true) return { kind: "window", id: window.id, reason: window.rationale };
+  if (input.inhibitedBy !== null) {
+    return { kind: "inhibition", id: input.inhibitedBy.rule, reason: input.inhibitedBy.rationale };
+  }
+  return null;
+}

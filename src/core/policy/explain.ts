@@ -1,0 +1,54 @@
+import type { Decision, Route } from "./types.js";
+
+/** One line per route, as people read them in notifications and the API. */
+export function routeText(r: Route): string {
+  switch (r.kind) {
+    case "page":
+      return `page${r.chain === null ? "" : ` via chain ${r.chain}`}${r.twoPerson ? ", two people at once" : ""}`;
+    case "runbook":
+      return `run playbook ${r.playbook} (if it fails: ${routeText(r.onFailure)})`;
+    case "triage":
+      return `open a triage${r.team === null ? " with the owning team" : ` with team ${r.team}`}${r.channel === null ? "" : ` in ${r.channel}`}`;
+    case "validate":
+      return `hold for validation for ${Math.round(r.forMs / 60_000)} min, then ${routeText(r.then)}`;
+    case "notify":
+      return `notify${r.channel === null ? " the secondary channel" : ` ${r.channel}`}`;
+    case "suppress":
+      return "record only";
+    default: {
+      const never: never = r;
+      return String(never);
+    }
+  }
+}
+
+/** The human-readable explanation of a decision (GET /api/v1/decisions/:id, `explain`). */
+export function explainDecision(d: Decision, contributions: readonly { text: string }[] = []): string {
+  const lines: string[] = [];
+  lines.push(`${capital(routeText(d.route))}: rule ${d.rule.id}. ${d.rule.rationale}`);
+  const t = d.thresholds;
+  const shifted = d.modifiers.filter((m) => m.effect.startsWith("thresholds"));
+  lines.push(
+    `Confidence ${d.score.toFixed(2)} is ${d.band} (high >= ${t.high.toFixed(2)}, medium >= ${t.medium.toFixed(2)}${
+      shifted.length > 0 ? `, after ${shifted.map((m) => m.id).join(", ")}` : ""
+    }).`,
+  );
+  if (contributions.length > 0)
+    lines.push(
+      `Why: ${contributions
+        .slice(0, 5)
+        .map((c) => c.text)
+        .join("; ")}.`,
+    );
+  for (const m of d.modifiers) lines.push(`Modifier ${m.id}: ${m.effect}. ${m.rationale}`);
+  for (const a of d.also) lines.push(`Also (rule ${a.rule}, continue): ${routeText(a.route)}.`);
+  if (d.counterfactual !== null) lines.push(`Counterfactual: ${d.counterfactual.text}.`);
+  if (d.maintenance !== null) lines.push(`In maintenance window ${d.maintenance}.`);
+  if (d.mutedBy !== null)
+    lines.push(`Muted by ${d.mutedBy.kind} ${d.mutedBy.id}: ${d.mutedBy.reason}. Nothing is sent.`);
+  return lines.join("\n");
+}
+
+function capital(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}

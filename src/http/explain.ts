@@ -1,0 +1,49 @@
+import { explainDecision } from "../core/policy/explain.js";
+import type { Decision } from "../core/policy/types.js";
+import type { StoredDecision } from "../engine/ports.js";
+
+/** The explanation text of a stored decision record (its body keeps the decision's fields). */
+export function explainStored(d: StoredDecision): string {
+  const b = d.body as {
+    decision: {
+      policy_version: string;
+      band: Decision["band"];
+      thresholds: Decision["thresholds"];
+      base_thresholds: Decision["baseThresholds"];
+      modifiers: Decision["modifiers"];
+      rule: Decision["rule"];
+      also: Decision["also"];
+      counterfactual: { threshold: number; would_route: Decision["route"]["kind"]; text: string } | null;
+      maintenance: string | null;
+      muted_by: Decision["mutedBy"];
+    };
+    effective_route: Decision["route"];
+    held_by: string | null;
+    score: { value: number; contributions: { text: string }[] };
+  };
+  const x = b.decision;
+  const decision: Decision = {
+    policyVersion: x.policy_version,
+    score: b.score.value,
+    band: x.band,
+    thresholds: x.thresholds,
+    baseThresholds: x.base_thresholds,
+    modifiers: x.modifiers,
+    rule: x.rule,
+    route: b.effective_route,
+    also: x.also,
+    rulesTried: [],
+    counterfactual:
+      x.counterfactual === null
+        ? null
+        : {
+            threshold: x.counterfactual.threshold,
+            wouldRoute: x.counterfactual.would_route,
+            text: x.counterfactual.text,
+          },
+    maintenance: x.maintenance,
+    mutedBy: x.muted_by,
+  };
+  const text = explainDecision(decision, b.score.contributions);
+  return b.held_by === null ? text : `${text}\nKept: ${b.held_by}.`;
+}
