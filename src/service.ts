@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { type Logger, pino } from "pino";
+import { loadConfigFile } from "./config/load.js";
 import { type ModelFile, modelFileJson, parseModelFile } from "./config/model-file.js";
 import type { Config } from "./config/types.js";
 import type { Clock } from "./core/clock.js";
@@ -22,6 +23,8 @@ export interface ServiceOptions {
   worker?: boolean;
   /** A model file to import and make active (`serve --model`). */
   modelFile?: ModelFile;
+  /** Where the config came from: SIGHUP and POST /-/reload read it again. */
+  configPath?: string;
 }
 
 export interface Service {
@@ -30,6 +33,8 @@ export interface Service {
   store: SqliteStore;
   metrics: Metrics;
   logger: Logger;
+  /** Reads the config file again; a bad one throws with its problems and changes nothing. */
+  reload: (() => Config) | null;
   close(): Promise<void>;
 }
 
@@ -44,7 +49,17 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     scoring: activeScoring(store),
   });
   engine.start();
-  const app = buildServer({ engine, metrics, logger });
+  const configPath = opts.configPath;
+  const reload =
+    configPath === undefined
+      ? null
+      : () => {
+          const config = loadConfigFile(configPath);
+          engine.reload(config);
+          logger.info({ policy: config.policy.version }, "configuration reloaded");
+          return config;
+        };
+  const app = buildServer({ engine, metrics, logger, reload });
   const worker = new TimerWorker(engine, 250, (err) => logger.error({ err }, "timer worker pass failed"));
   if (opts.worker !== false) worker.start();
   let closed = false;
@@ -54,6 +69,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     store,
     metrics,
     logger,
+    reload,
     async close() {
       if (closed) return;
       closed = true;

@@ -71,6 +71,71 @@ model
     await exportModel(opts);
   });
 
+program
+  .command("explain")
+  .description("score and decide one event as the live service would, and say why (amtool's routes test)")
+  .requiredOption("--config <file>", "config file (YAML)")
+  .requiredOption("--event <file>", "one generic event as JSON (needs a source; `at` or --at)")
+  .option("--at <time>", "when it happens (RFC 3339); decides maintenance windows and business hours")
+  .option(
+    "--context <key=value...>",
+    "override the moment: score, business_hours, maintenance, recent_deploy, team_pages_1h, team_load, incident_alerts, silenced, inhibited",
+  )
+  .option("--model <file>", "model.json (default: the cold-start model)")
+  .option("--json", "print the stable JSON schema documented in the README")
+  .action(async (opts) => {
+    const { explain } = await import("./explain.js");
+    await explain(opts);
+  });
+
+const silence = program
+  .command("silence")
+  .description("mute incidents by matchers, on a running server (like amtool)");
+const apiOpts = (c: Command) =>
+  c
+    .option("--url <url>", "the server (default PAGEWISE_URL or http://127.0.0.1:8080)")
+    .option("--token <token>", "an API token (default PAGEWISE_TOKEN)");
+apiOpts(
+  silence
+    .command("add")
+    .description("add a silence")
+    .requiredOption(
+      "--matcher <matcher...>",
+      'Alertmanager matchers, e.g. service="checkout" alertname=~"Disk.*"',
+    )
+    .requiredOption("--comment <text>", "why (it is shown on every muted decision)")
+    .option("--duration <duration>", "how long (default 1h)")
+    .option("--start <time>", "RFC 3339 start (default now)")
+    .option("--end <time>", "RFC 3339 end (instead of --duration)"),
+).action(async (opts) => {
+  const { silenceAdd } = await import("./silence.js");
+  await silenceAdd(opts);
+});
+apiOpts(
+  silence.command("list").description("list silences").option("--expired", "include expired ones"),
+).action(async (opts) => {
+  const { silenceList } = await import("./silence.js");
+  await silenceList(opts);
+});
+apiOpts(silence.command("expire").description("end a silence now").argument("<id>", "silence id")).action(
+  async (id: string, opts) => {
+    const { silenceExpire } = await import("./silence.js");
+    await silenceExpire({ ...opts, id });
+  },
+);
+
+program
+  .command("audit")
+  .description("check the decision records")
+  .command("verify")
+  .description("walk the hash chain of decision records; exit 1 at the first broken link")
+  .requiredOption("--db <path>", "SQLite database file")
+  .option("--json", "print the result as JSON")
+  .action(async (opts) => {
+    const { auditVerify } = await import("./audit.js");
+    await auditVerify(opts);
+  });
+
 const policy = program.command("policy").description("check a configuration before it goes live");
 policy
   .command("validate")

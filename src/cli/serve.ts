@@ -26,6 +26,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     clock: systemClock,
     logger,
     ...(modelFile === undefined ? {} : { modelFile }),
+    configPath: opts.config,
   });
   const address = await service.app.listen({ port: opts.port, host: opts.host });
   logger.info(
@@ -51,6 +52,18 @@ export async function serve(opts: ServeOptions): Promise<void> {
       },
     );
   };
+  // As Alertmanager: SIGHUP reloads the config; a bad one is logged and the old one keeps running.
+  process.on("SIGHUP", () => {
+    try {
+      service.reload?.();
+    } catch (err) {
+      const problems = (err as { problems?: unknown[] }).problems ?? [];
+      logger.error(
+        { err: (err as Error).message, problems },
+        "reload refused; the previous configuration stays",
+      );
+    }
+  });
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
 }

@@ -2,6 +2,7 @@ import type { Config } from "../config/types.js";
 import type { Alert } from "../core/alert.js";
 import { type Incident, type IncidentEvent, transition } from "../core/incident.js";
 import { decide } from "../core/policy/decide.js";
+import { routeJson } from "../core/policy/explain.js";
 import {
   type Decision,
   type DecisionInput,
@@ -138,7 +139,7 @@ export class ScoringStep {
         snapshot: scored.snapshot,
       },
       decision: decisionJson(d),
-      effective_route: effective,
+      effective_route: routeJson(effective),
       held_by: held ? "no-downgrade: an active route is lowered only by a human" : null,
       actions: d.mutedBy === null ? plannedActions(effective, d) : [],
     };
@@ -401,8 +402,8 @@ export function decisionJson(d: Decision): Record<string, unknown> {
     base_thresholds: d.baseThresholds,
     modifiers: d.modifiers,
     rule: d.rule,
-    route: d.route,
-    also: d.also,
+    route: routeJson(d.route),
+    also: d.also.map((a) => ({ rule: a.rule, rationale: a.rationale, route: routeJson(a.route) })),
     rules_tried: d.rulesTried.map((r) => ({ id: r.id, why_not: r.whyNot })),
     counterfactual:
       d.counterfactual === null

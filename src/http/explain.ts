@@ -1,4 +1,4 @@
-import { explainDecision } from "../core/policy/explain.js";
+import { explainDecision, routeFromJson } from "../core/policy/explain.js";
 import type { Decision } from "../core/policy/types.js";
 import type { StoredDecision } from "../engine/ports.js";
 
@@ -12,12 +12,12 @@ export function explainStored(d: StoredDecision): string {
       base_thresholds: Decision["baseThresholds"];
       modifiers: Decision["modifiers"];
       rule: Decision["rule"];
-      also: Decision["also"];
+      also: { rule: string; rationale: string; route: Record<string, unknown> }[];
       counterfactual: { threshold: number; would_route: Decision["route"]["kind"]; text: string } | null;
       maintenance: string | null;
       muted_by: Decision["mutedBy"];
     };
-    effective_route: Decision["route"];
+    effective_route: Record<string, unknown>;
     held_by: string | null;
     score: { value: number; contributions: { text: string }[] };
   };
@@ -30,8 +30,8 @@ export function explainStored(d: StoredDecision): string {
     baseThresholds: x.base_thresholds,
     modifiers: x.modifiers,
     rule: x.rule,
-    route: b.effective_route,
-    also: x.also,
+    route: routeFromJson(b.effective_route),
+    also: x.also.map((a) => ({ rule: a.rule, rationale: a.rationale, route: routeFromJson(a.route) })),
     rulesTried: [],
     counterfactual:
       x.counterfactual === null

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { Logger } from "pino";
+import type { Config } from "../config/types.js";
 import { PagewiseError } from "../core/errors.js";
 import type { Engine } from "../engine/engine.js";
 import { registerBodyParsers } from "./body.js";
@@ -9,14 +10,17 @@ import { healthRoutes } from "./routes/health.js";
 import { incidentRoutes } from "./routes/incidents.js";
 import { ingestRoutes } from "./routes/ingest.js";
 import { pagerDutyRoutes } from "./routes/pagerduty.js";
+import { policyRoutes } from "./routes/policy.js";
 
 export interface ServerDeps {
   engine: Engine;
   metrics: Metrics;
   logger: Logger;
+  /** Re-reads and swaps the config (POST /-/reload); null when there is no config file. */
+  reload?: (() => Config) | null;
 }
 
-export function buildServer({ engine, metrics, logger }: ServerDeps): FastifyInstance {
+export function buildServer({ engine, metrics, logger, reload = null }: ServerDeps): FastifyInstance {
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // Per-request logs cost more than the request at high rates; errors are still logged.
@@ -46,5 +50,6 @@ export function buildServer({ engine, metrics, logger }: ServerDeps): FastifyIns
   ingestRoutes(app, engine, metrics);
   pagerDutyRoutes(app, engine, metrics);
   incidentRoutes(app, engine);
+  policyRoutes(app, engine, reload);
   return app;
 }

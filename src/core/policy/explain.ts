@@ -52,3 +52,52 @@ export function explainDecision(d: Decision, contributions: readonly { text: str
 function capital(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
+
+/** A route on the wire and in records (snake_case). */
+export function routeJson(r: Route): Record<string, unknown> {
+  switch (r.kind) {
+    case "page":
+      return { kind: r.kind, chain: r.chain, two_person: r.twoPerson };
+    case "runbook":
+      return { kind: r.kind, playbook: r.playbook, on_failure: routeJson(r.onFailure) };
+    case "triage":
+      return { kind: r.kind, team: r.team, channel: r.channel };
+    case "validate":
+      return { kind: r.kind, for_s: r.forMs / 1000, then: routeJson(r.then) };
+    case "notify":
+      return { kind: r.kind, channel: r.channel };
+    case "suppress":
+      return { kind: r.kind };
+    default: {
+      const never: never = r;
+      return { kind: String(never) };
+    }
+  }
+}
+
+/** The inverse of routeJson, for records read back (they were written by routeJson). */
+export function routeFromJson(j: Record<string, unknown>): Route {
+  const name = (v: unknown) => (typeof v === "string" ? v : null);
+  switch (j.kind) {
+    case "page":
+      return { kind: "page", chain: name(j.chain), twoPerson: j.two_person === true };
+    case "runbook":
+      return {
+        kind: "runbook",
+        playbook: String(j.playbook),
+        onFailure: routeFromJson((j.on_failure ?? { kind: "page" }) as Record<string, unknown>),
+      };
+    case "triage":
+      return { kind: "triage", team: name(j.team), channel: name(j.channel) };
+    case "validate":
+      return {
+        kind: "validate",
+        forMs: Number(j.for_s) * 1000,
+        then: routeFromJson((j.then ?? { kind: "page" }) as Record<string, unknown>),
+      };
+    case "notify":
+      return { kind: "notify", channel: name(j.channel) };
+    default:
+      return { kind: "suppress" };
+  }
+}

@@ -182,7 +182,7 @@ function describe(name: FeatureName, x: Float64Array): string {
   const v = x[FEATURES.indexOf(name)] as number;
   switch (name) {
     case "prior":
-      return `${Math.round(sigmoid(v) * 100)}% of this source's alerts of this name were genuine (learned)`;
+      return `expected genuine rate ${Math.round(sigmoid(v) * 100)}% for this source and alertname (inventory and outcomes so far)`;
     case "recent":
       return v >= 0
         ? "this alert has been right more often lately"
