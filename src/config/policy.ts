@@ -294,7 +294,7 @@ class Checker {
       "team",
       "channel",
       "for",
-      "then",
+      "after",
     ]);
     if (o === undefined)
       return this.bad(
@@ -305,7 +305,7 @@ class Checker {
       page: ["kind", "chain", "two_person"],
       runbook: ["kind", "playbook", "on_failure"],
       triage: ["kind", "team", "channel"],
-      validate: ["kind", "for", "then"],
+      validate: ["kind", "for", "after"],
       notify: ["kind", "channel"],
       suppress: ["kind"],
     };
@@ -350,12 +350,12 @@ class Checker {
       }
       case "validate": {
         const forMs = this.duration(o.for, `${path}.for`);
-        const then =
-          o.then === undefined
+        const after =
+          o.after === undefined
             ? ({ kind: "page", chain: null, twoPerson: false } as Route)
-            : this.route(o.then, `${path}.then`, depth + 1);
-        if (then?.kind === "validate") return this.bad(`${path}.then`, "must not be another validate");
-        return forMs === undefined || then === undefined ? undefined : { kind, forMs, then };
+            : this.route(o.after, `${path}.after`, depth + 1);
+        if (after?.kind === "validate") return this.bad(`${path}.after`, "must not be another validate");
+        return forMs === undefined || after === undefined ? undefined : { kind, forMs, after };
       }
       case "notify": {
         const channel = optName("channel");

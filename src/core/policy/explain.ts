@@ -10,7 +10,7 @@ export function routeText(r: Route): string {
     case "triage":
       return `open a triage${r.team === null ? " with the owning team" : ` with team ${r.team}`}${r.channel === null ? "" : ` in ${r.channel}`}`;
     case "validate":
-      return `hold for validation for ${Math.round(r.forMs / 60_000)} min, then ${routeText(r.then)}`;
+      return `hold for validation for ${Math.round(r.forMs / 60_000)} min, then ${routeText(r.after)}`;
     case "notify":
       return `notify${r.channel === null ? " the secondary channel" : ` ${r.channel}`}`;
     case "suppress":
@@ -63,7 +63,7 @@ export function routeJson(r: Route): Record<string, unknown> {
     case "triage":
       return { kind: r.kind, team: r.team, channel: r.channel };
     case "validate":
-      return { kind: r.kind, for_s: r.forMs / 1000, then: routeJson(r.then) };
+      return { kind: r.kind, for_s: r.forMs / 1000, after: routeJson(r.after) };
     case "notify":
       return { kind: r.kind, channel: r.channel };
     case "suppress":
@@ -93,7 +93,7 @@ export function routeFromJson(j: Record<string, unknown>): Route {
       return {
         kind: "validate",
         forMs: Number(j.for_s) * 1000,
-        then: routeFromJson((j.then ?? { kind: "page" }) as Record<string, unknown>),
+        after: routeFromJson((j.after ?? { kind: "page" }) as Record<string, unknown>),
       };
     case "notify":
       return { kind: "notify", channel: name(j.channel) };

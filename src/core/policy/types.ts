@@ -11,7 +11,8 @@ export type Route =
   | { kind: "page"; chain: string | null; twoPerson: boolean }
   | { kind: "runbook"; playbook: string; onFailure: Route }
   | { kind: "triage"; team: string | null; channel: string | null }
-  | { kind: "validate"; forMs: number; then: Route }
+  /** Hold for `forMs`, then (if confirmed) take `after`. */
+  | { kind: "validate"; forMs: number; after: Route }
   | { kind: "notify"; channel: string | null }
   | { kind: "suppress" };
 export type RouteKind = Route["kind"];

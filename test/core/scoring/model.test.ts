@@ -207,7 +207,7 @@ describe("contributions", () => {
     expect(byFeature.sev_critical?.text).toBe("+0.80 severity critical");
     expect(byFeature.novel?.text).toBe("+0.50 first time in 7 days on this service");
     expect(byFeature.prior?.text).toBe(
-      `+${logit(0.75).toFixed(2)} 75% of this source's alerts of this name were genuine (learned)`,
+      `+${logit(0.75).toFixed(2)} expected genuine rate 75% for this source and alertname (inventory and outcomes so far)`,
     );
     expect(byFeature.prior?.value).toBeCloseTo(logit(0.75), 12);
     // Zero-weight features never show.
