@@ -1,5 +1,6 @@
 import type { Alert } from "../core/alert.js";
 import type { Incident } from "../core/incident.js";
+import { routeJson } from "../core/policy/explain.js";
 import { toIso, toIsoOrNull } from "../core/time.js";
 import type { Feedback, StoredDecision, TimelineRow } from "../engine/ports.js";
 
@@ -30,6 +31,8 @@ export function incidentJson(i: Incident) {
       i.score === null
         ? null
         : { value: round(i.score), model_version: i.scoreModel, scored_at: toIsoOrNull(i.scoredAt) },
+    route: i.route === null ? null : routeJson(i.route),
+    policy_version: i.policyVersion,
   };
 }
 
