@@ -9,6 +9,7 @@ import type {
   Policy,
   Route,
   RouteKind,
+  Rule,
   Thresholds,
 } from "./types.js";
 import { ROUTE_RANK } from "./types.js";
@@ -19,7 +20,13 @@ import { windowAt } from "./windows.js";
  * No clock, no I/O, no globals: live routing, `explain`, `simulate` and replay call this same
  * function, so any decision can be reproduced and explained.
  */
-export function decide(input: DecisionInput, policy: Policy): Decision {
+export interface DecideOptions {
+  /** Explain: why each earlier rule did not match, and the counterfactual (default true).
+   * Tuning, which re-decides a history many times and only counts routes, turns it off. */
+  reasons?: boolean;
+}
+
+export function decide(input: DecisionInput, policy: Policy, opts: DecideOptions = {}): Decision {
   const window = windowAt(policy.windows, input.at, input.service, input.labels);
   const base = baseThresholds(policy, input);
   const modifiers: Decision["modifiers"] = [];
@@ -27,22 +34,27 @@ export function decide(input: DecisionInput, policy: Policy): Decision {
   // 1. Threshold shifts (graded, not on/off), in policy order.
   let thresholds = base;
   for (const m of policy.modifiers) {
-    if (m.effect.kind !== "shift" || whyNot(m.when, input, null, window) !== null) continue;
+    if (m.effect.kind !== "shift" || failing(m.when, input, null, window) !== null) continue;
     thresholds = shifted(thresholds, m.effect.high, m.effect.medium);
     modifiers.push({ id: m.id, effect: shiftText(m.effect.high, m.effect.medium), rationale: m.rationale });
   }
   const band = bandOf(input.score, thresholds);
 
   // 2. Rules in order; the first match routes, `continue` lets later ones add routes.
-  const rulesTried: Decision["rulesTried"] = [];
+  const tried: Rule[] = [];
+  const failures: Failure[] = [];
+  // What each rule evaluated so far did (null: matched), for the counterfactual's re-run.
+  const outcomes: (Failure | null)[] = [];
   let matched: { id: string; rationale: string; route: Route } | null = null;
   const also: Decision["also"] = [];
   let keepGoing = true;
   for (const rule of policy.rules) {
     if (!keepGoing) break;
-    const why = whyNot(rule.match, input, band, window);
+    const why = failing(rule.match, input, band, window);
+    outcomes.push(why);
     if (why !== null) {
-      rulesTried.push({ id: rule.id, whyNot: why });
+      tried.push(rule);
+      failures.push(why);
       continue;
     }
     if (matched === null) matched = { id: rule.id, rationale: rule.rationale, route: rule.route };
@@ -69,8 +81,18 @@ export function decide(input: DecisionInput, policy: Policy): Decision {
     rule: { id: chosen.id, rationale: chosen.rationale },
     route,
     also,
-    rulesTried,
-    counterfactual: counterfactual(input, policy, thresholds, band, route, window),
+    // Words only for the rules actually tried; built once, here.
+    rulesTried:
+      opts.reasons === false
+        ? []
+        : tried.map((r, k) => ({
+            id: r.id,
+            whyNot: whyNotText(failures[k] as Failure, r.match, input, band, window),
+          })),
+    counterfactual:
+      opts.reasons === false
+        ? null
+        : counterfactual(input, policy, thresholds, band, route, window, outcomes),
     maintenance: window?.id ?? null,
     mutedBy: mutedBy(input, window),
   };
@@ -110,9 +132,9 @@ function applyRouteModifiers(
   let r = route;
   for (const m of mods) {
     const e = m.effect;
-    if (e.kind === "shift" || whyNot(m.when, input, band, window) !== null) continue;
+    if (e.kind === "shift" || failing(m.when, input, band, window) !== null) continue;
     if (e.kind === "route") {
-      if (e.route.kind === r.kind && JSON.stringify(e.route) === JSON.stringify(r)) continue;
+      if (e.route === r) continue;
       applied.push({ id: m.id, effect: `route ${r.kind} -> ${e.route.kind}`, rationale: m.rationale });
       r = e.route;
     } else if (e.bands.includes(band) && ROUTE_RANK[r.kind] > ROUTE_RANK[e.route.kind]) {
@@ -123,67 +145,108 @@ function applyRouteModifiers(
   return r;
 }
 
+/** Which condition fails first, if any (a code: the text is only built when shown). */
+export type Failure =
+  | "band"
+  | "severity"
+  | "tier"
+  | "team"
+  | "service"
+  | "source"
+  | "regulated"
+  | "labels"
+  | "business_hours"
+  | "in_maintenance"
+  | "recent_deploy"
+  | "team_load"
+  | "team_pages_1h"
+  | "count";
+
 /**
- * Why these conditions do not hold (null when they do). `band` is null while thresholds are
- * still being worked out (shift modifiers cannot depend on the band they shift).
+ * The first condition that does not hold (null when they all do). `band` is null while the
+ * thresholds are still being worked out (shift modifiers cannot depend on the band they shift).
  */
-export function whyNot(
+export function failing(
   c: Conditions,
   input: DecisionInput,
   band: Band | null,
   window: MaintenanceWindow | null,
-): string | null {
-  if (c.bands !== undefined && band !== null && !c.bands.includes(band))
-    return `band is ${band}, wants ${c.bands.join("/")}`;
-  if (c.severities !== undefined && !c.severities.includes(input.severity)) {
-    return `severity is ${input.severity}, wants ${c.severities.join("/")}`;
-  }
-  if (c.tiers !== undefined && !c.tiers.includes(input.tier))
-    return `tier is ${input.tier}, wants ${c.tiers.join("/")}`;
-  if (c.teams !== undefined && (input.team === null || !c.teams.includes(input.team))) {
-    return `team is ${input.team ?? "none"}, wants ${c.teams.join("/")}`;
-  }
-  if (c.services !== undefined && (input.service === null || !c.services.includes(input.service))) {
-    return `service is ${input.service ?? "unknown"}, wants ${c.services.join("/")}`;
-  }
-  if (c.sources !== undefined && !c.sources.includes(input.source))
-    return `source is ${input.source}, wants ${c.sources.join("/")}`;
-  if (c.regulated !== undefined && c.regulated !== input.regulated) {
-    return input.regulated ? "service is regulated" : "service is not regulated";
-  }
-  if (c.labels !== undefined) {
-    const miss = firstMismatch(c.labels, input.labels);
-    if (miss !== null)
-      return `label ${miss.text} does not match (${miss.name}="${input.labels[miss.name] ?? ""}")`;
-  }
+): Failure | null {
+  if (c.bands !== undefined && band !== null && !c.bands.includes(band)) return "band";
+  if (c.severities !== undefined && !c.severities.includes(input.severity)) return "severity";
+  if (c.tiers !== undefined && !c.tiers.includes(input.tier)) return "tier";
+  if (c.teams !== undefined && (input.team === null || !c.teams.includes(input.team))) return "team";
+  if (c.services !== undefined && (input.service === null || !c.services.includes(input.service)))
+    return "service";
+  if (c.sources !== undefined && !c.sources.includes(input.source)) return "source";
+  if (c.regulated !== undefined && c.regulated !== input.regulated) return "regulated";
+  if (c.labels !== undefined && firstMismatch(c.labels, input.labels) !== null) return "labels";
   const x = c.context;
   if (x !== undefined) {
-    if (x.businessHours !== undefined && x.businessHours !== input.businessHours) {
-      return input.businessHours ? "inside business hours" : "outside business hours";
-    }
-    if (x.inMaintenance !== undefined && x.inMaintenance !== (window !== null)) {
-      return window !== null ? `in maintenance window ${window.id}` : "not in a maintenance window";
-    }
+    if (x.businessHours !== undefined && x.businessHours !== input.businessHours) return "business_hours";
+    if (x.inMaintenance !== undefined && x.inMaintenance !== (window !== null)) return "in_maintenance";
     if (x.recentDeployMs !== undefined) {
       const m = input.minutesSinceChange;
-      if (m === null || m * 60_000 > x.recentDeployMs) {
-        return m === null ? "no recent change on the service" : `last change ${Math.round(m)} min ago`;
-      }
+      if (m === null || m * 60_000 > x.recentDeployMs) return "recent_deploy";
     }
-    if (x.teamLoadAtLeast !== undefined && input.teamOpenIncidents < x.teamLoadAtLeast) {
-      return `team has ${input.teamOpenIncidents} open incidents, wants at least ${x.teamLoadAtLeast}`;
-    }
-    if (x.teamPages1hAtLeast !== undefined && input.teamPages1h < x.teamPages1hAtLeast) {
-      return `team had ${input.teamPages1h} pages in the last hour, wants at least ${x.teamPages1hAtLeast}`;
-    }
+    if (x.teamLoadAtLeast !== undefined && input.teamOpenIncidents < x.teamLoadAtLeast) return "team_load";
+    if (x.teamPages1hAtLeast !== undefined && input.teamPages1h < x.teamPages1hAtLeast)
+      return "team_pages_1h";
   }
-  if (c.count !== undefined) {
-    const n = input.incidentAlertsWithin(c.count.withinMs);
-    if (n < c.count.alerts) {
-      return `${n} alerts in the incident within ${Math.round(c.count.withinMs / 60_000)} min, wants ${c.count.alerts}`;
-    }
-  }
+  if (c.count !== undefined && input.incidentAlertsWithin(c.count.withinMs) < c.count.alerts) return "count";
   return null;
+}
+
+/** Why a condition fails, in words, for rules_tried and explanations. */
+export function whyNotText(
+  f: Failure,
+  c: Conditions,
+  input: DecisionInput,
+  band: Band,
+  window: MaintenanceWindow | null,
+): string {
+  switch (f) {
+    case "band":
+      return `band is ${band}, wants ${c.bands?.join("/")}`;
+    case "severity":
+      return `severity is ${input.severity}, wants ${c.severities?.join("/")}`;
+    case "tier":
+      return `tier is ${input.tier}, wants ${c.tiers?.join("/")}`;
+    case "team":
+      return `team is ${input.team ?? "none"}, wants ${c.teams?.join("/")}`;
+    case "service":
+      return `service is ${input.service ?? "unknown"}, wants ${c.services?.join("/")}`;
+    case "source":
+      return `source is ${input.source}, wants ${c.sources?.join("/")}`;
+    case "regulated":
+      return input.regulated ? "service is regulated" : "service is not regulated";
+    case "labels": {
+      const miss = firstMismatch(c.labels ?? [], input.labels);
+      return miss === null
+        ? "labels match"
+        : `label ${miss.text} does not match (${miss.name}="${input.labels[miss.name] ?? ""}")`;
+    }
+    case "business_hours":
+      return input.businessHours ? "inside business hours" : "outside business hours";
+    case "in_maintenance":
+      return window !== null ? `in maintenance window ${window.id}` : "not in a maintenance window";
+    case "recent_deploy": {
+      const m = input.minutesSinceChange;
+      return m === null ? "no recent change on the service" : `last change ${Math.round(m)} min ago`;
+    }
+    case "team_load":
+      return `team has ${input.teamOpenIncidents} open incidents, wants at least ${c.context?.teamLoadAtLeast}`;
+    case "team_pages_1h":
+      return `team had ${input.teamPages1h} pages in the last hour, wants at least ${c.context?.teamPages1hAtLeast}`;
+    case "count": {
+      const n = c.count === undefined ? 0 : input.incidentAlertsWithin(c.count.withinMs);
+      return `${n} alerts in the incident within ${Math.round((c.count?.withinMs ?? 0) / 60_000)} min, wants ${c.count?.alerts}`;
+    }
+    default: {
+      const never: never = f;
+      return String(never);
+    }
+  }
 }
 
 /**
@@ -197,6 +260,7 @@ function counterfactual(
   band: Band,
   route: Route,
   window: MaintenanceWindow | null,
+  outcomes: readonly (Failure | null)[],
 ): Decision["counterfactual"] {
   const candidates: { threshold: number; band: Band }[] = [];
   if (band === "low") candidates.push({ threshold: t.medium, band: "medium" });
@@ -205,7 +269,7 @@ function counterfactual(
   if (band === "high") candidates.push({ threshold: t.high, band: "medium" });
   candidates.sort((a, b) => Math.abs(a.threshold - input.score) - Math.abs(b.threshold - input.score));
   for (const c of candidates) {
-    const other = routeFor(input, policy, c.band, window);
+    const other = routeFor(input, policy, c.band, window, outcomes);
     if (other === route.kind) continue;
     const above = c.threshold > input.score;
     const p = input.score.toFixed(2);
@@ -217,15 +281,24 @@ function counterfactual(
   return null;
 }
 
+/**
+ * The route the same moment would get in another band. Only the band changed: a rule that failed
+ * on anything else still fails, so only rules that failed on the band (or matched) are looked at.
+ */
 function routeFor(
   input: DecisionInput,
   policy: Policy,
   band: Band,
   window: MaintenanceWindow | null,
+  outcomes: readonly (Failure | null)[],
 ): RouteKind {
   let route: Route = { kind: "suppress" };
-  for (const rule of policy.rules) {
-    if (whyNot(rule.match, input, band, window) === null) {
+  const rules = policy.rules;
+  for (let k = 0; k < rules.length; k++) {
+    const rule = rules[k] as Rule;
+    const before = k < outcomes.length ? outcomes[k] : "band";
+    if (before !== null && before !== "band") continue;
+    if (failing(rule.match, input, band, window) === null) {
       route = rule.route;
       break;
     }
