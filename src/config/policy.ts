@@ -69,8 +69,18 @@ export function compilePolicy(raw: unknown, problems: Problem[], refs: PolicyRef
   if (p.rules === undefined)
     problems.push({ path: `${at}.rules`, reason: "is required (at least a default rule)" });
   const rules = rulesRaw.flatMap(([r, path]) => c.rule(r, path, ids) ?? []);
-  const last = rules.at(-1);
-  if (rulesRaw.length > 0 && last !== undefined && Object.keys(last.match).length > 0) {
+  if (p.rules !== undefined && Array.isArray(p.rules) && rulesRaw.length === 0) {
+    problems.push({ path: `${at}.rules`, reason: "must not be empty: at least a default rule is required" });
+  }
+  // Judged on the last rule as written, so another rule's problem does not blame it.
+  const lastRaw = rulesRaw.at(-1)?.[0] as { match?: unknown } | undefined;
+  const lastMatch = lastRaw !== null && typeof lastRaw === "object" ? lastRaw.match : undefined;
+  if (
+    lastRaw !== undefined &&
+    lastMatch !== undefined &&
+    lastMatch !== null &&
+    Object.keys(lastMatch).length > 0
+  ) {
     problems.push({
       path: `${at}.rules[${rulesRaw.length - 1}]`,
       reason: "the last rule must be a default rule without match conditions, so every incident is routed",
@@ -296,11 +306,12 @@ class Checker {
       "for",
       "after",
     ]);
-    if (o === undefined)
-      return this.bad(
-        path,
-        "is required: { kind: page | runbook | triage | validate | notify | suppress, ... }",
-      );
+    if (o === undefined) {
+      // object() already said why when there is something there that is not an object.
+      return v === undefined
+        ? this.bad(path, "is required: { kind: page | runbook | triage | validate | notify | suppress, ... }")
+        : undefined;
+    }
     const allowed: Record<string, string[]> = {
       page: ["kind", "chain", "two_person"],
       runbook: ["kind", "playbook", "on_failure"],
@@ -313,9 +324,12 @@ class Checker {
     if (typeof kind !== "string" || !(kind in allowed)) {
       return this.bad(`${path}.kind`, "must be page, runbook, triage, validate, notify or suppress");
     }
+    const known = Object.values(allowed).flat();
     for (const k of Object.keys(o)) {
-      if (!(allowed[kind] as string[]).includes(k))
+      // Unknown keys were reported by object(); here only keys of another route kind.
+      if (known.includes(k) && !(allowed[kind] as string[]).includes(k)) {
         this.bad(`${path}.${k}`, `does not apply to a ${kind} route`);
+      }
     }
     const optName = (k: string): string | null | undefined => {
       const x = o[k];
@@ -368,7 +382,7 @@ class Checker {
 
   rule(v: unknown, path: string, ids: Set<string>): Rule | undefined {
     const o = this.object(v, path, ["id", "rationale", "match", "route", "continue"]);
-    if (o === undefined) return this.bad(path, "must be an object");
+    if (o === undefined) return v === undefined ? this.bad(path, "must be an object") : undefined;
     const id = this.id(o, path, ids);
     const rationale = this.rationale(o, path);
     const match = this.conditions(o.match, `${path}.match`);
@@ -381,7 +395,7 @@ class Checker {
 
   modifier(v: unknown, path: string, ids: Set<string>): Modifier | undefined {
     const o = this.object(v, path, ["id", "rationale", "when", "shift", "cap", "route"]);
-    if (o === undefined) return this.bad(path, "must be an object");
+    if (o === undefined) return v === undefined ? this.bad(path, "must be an object") : undefined;
     const id = this.id(o, path, ids);
     const rationale = this.rationale(o, path);
     const when = this.conditions(o.when, `${path}.when`);
@@ -418,7 +432,7 @@ class Checker {
 
   window(v: unknown, path: string, ids: Set<string>): MaintenanceWindow | undefined {
     const o = this.object(v, path, ["id", "rationale", "services", "matchers", "weekly", "once", "mute"]);
-    if (o === undefined) return this.bad(path, "must be an object");
+    if (o === undefined) return v === undefined ? this.bad(path, "must be an object") : undefined;
     const id = this.id(o, path, ids);
     const rationale = this.rationale(o, path);
     const services =
@@ -473,7 +487,7 @@ class Checker {
 
   inhibit(v: unknown, path: string, ids: Set<string>): InhibitRule | undefined {
     const o = this.object(v, path, ["id", "rationale", "source_matchers", "target_matchers", "equal"]);
-    if (o === undefined) return this.bad(path, "must be an object");
+    if (o === undefined) return v === undefined ? this.bad(path, "must be an object") : undefined;
     const id = this.id(o, path, ids);
     const rationale = this.rationale(o, path);
     const source = this.matchers(o.source_matchers, `${path}.source_matchers`);

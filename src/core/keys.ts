@@ -1,5 +1,5 @@
 import { fingerprint } from "./fingerprint.js";
-import type { Labels } from "./types.js";
+import { type Labels, labelOf } from "./types.js";
 
 /** Alertmanager-style group key: `{alertname="X",service="Y"}` over the group_by names. */
 export function groupKeyOf(labels: Labels, groupBy: readonly string[], service: string | null): string {
@@ -7,7 +7,7 @@ export function groupKeyOf(labels: Labels, groupBy: readonly string[], service: 
   for (let i = 0; i < groupBy.length; i++) {
     const name = groupBy[i] as string;
     // `service` groups by the resolved service when no label carries it (EVENTS.md).
-    const value = labels[name] ?? (name === "service" ? (service ?? "") : "");
+    const value = labelOf(labels, name) ?? (name === "service" ? (service ?? "") : "");
     if (i > 0) out += ",";
     out += `${name}=${JSON.stringify(value)}`;
   }

@@ -15,6 +15,11 @@ export function worstSeverity(a: Severity, b: Severity): Severity {
 }
 
 export type Labels = Record<string, string>;
+
+/** A label's value, or undefined: only the object's own keys count ("constructor" is not a label). */
+export function labelOf(labels: Labels, name: string): string | undefined {
+  return Object.hasOwn(labels, name) ? labels[name] : undefined;
+}
 export interface Link {
   href: string;
   text: string;

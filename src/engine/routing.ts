@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { type Matcher, matchesAll, parseMatcher } from "../core/policy/matchers.js";
 import type { InhibitRule, Policy } from "../core/policy/types.js";
 import { Times } from "../core/scoring/context.js";
-import type { Labels } from "../core/types.js";
+import { type Labels, labelOf } from "../core/types.js";
 import type { DecisionRecord, Silence } from "./ports.js";
 
 const HOUR = 3_600_000;
@@ -136,7 +136,7 @@ class InhibitIndex {
 }
 
 function equalKey(r: InhibitRule, labels: Labels): string {
-  return r.equal.map((n) => labels[n] ?? "").join("\u0000");
+  return r.equal.map((n) => labelOf(labels, n) ?? "").join("\u0000");
 }
 
 /** The chain link: what a record's hash covers (every column but its own hash). */

@@ -1,3 +1,4 @@
+import { labelOf } from "../types.js";
 import { firstMismatch } from "./matchers.js";
 import type {
   Band,
@@ -70,6 +71,7 @@ export function decide(input: DecisionInput, policy: Policy, opts: DecideOptions
 
   // 3. Route modifiers: replacements and caps, in policy order.
   const route = applyRouteModifiers(chosen.route, band, input, window, policy.modifiers, modifiers);
+  const alsoCapped = capAlso(also, band, input, window, policy.modifiers);
 
   return {
     policyVersion: policy.version,
@@ -80,7 +82,7 @@ export function decide(input: DecisionInput, policy: Policy, opts: DecideOptions
     modifiers,
     rule: { id: chosen.id, rationale: chosen.rationale },
     route,
-    also,
+    also: alsoCapped,
     // Words only for the rules actually tried; built once, here.
     rulesTried:
       opts.reasons === false
@@ -121,6 +123,30 @@ function shiftText(dHigh: number, dMedium: number): string {
   return `thresholds high ${f(dHigh)}, medium ${f(dMedium)}`;
 }
 
+function sameRoute(a: Route, b: Route): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Caps bound every route of a decision, the ones `continue` rules add included. */
+function capAlso(
+  also: Decision["also"],
+  band: Band,
+  input: DecisionInput,
+  window: MaintenanceWindow | null,
+  mods: readonly Modifier[],
+): Decision["also"] {
+  return also.map((a) => {
+    let r = a.route;
+    for (const m of mods) {
+      const e = m.effect;
+      if (e.kind !== "cap" || !e.bands.includes(band) || failing(m.when, input, band, window) !== null)
+        continue;
+      if (ROUTE_RANK[r.kind] > ROUTE_RANK[e.route.kind]) r = e.route;
+    }
+    return r === a.route ? a : { ...a, route: r };
+  });
+}
+
 function applyRouteModifiers(
   route: Route,
   band: Band,
@@ -134,7 +160,7 @@ function applyRouteModifiers(
     const e = m.effect;
     if (e.kind === "shift" || failing(m.when, input, band, window) !== null) continue;
     if (e.kind === "route") {
-      if (e.route === r) continue;
+      if (sameRoute(e.route, r)) continue;
       applied.push({ id: m.id, effect: `route ${r.kind} -> ${e.route.kind}`, rationale: m.rationale });
       r = e.route;
     } else if (e.bands.includes(band) && ROUTE_RANK[r.kind] > ROUTE_RANK[e.route.kind]) {
@@ -224,7 +250,7 @@ export function whyNotText(
       const miss = firstMismatch(c.labels ?? [], input.labels);
       return miss === null
         ? "labels match"
-        : `label ${miss.text} does not match (${miss.name}="${input.labels[miss.name] ?? ""}")`;
+        : `label ${miss.text} does not match (${miss.name}="${labelOf(input.labels, miss.name) ?? ""}")`;
     }
     case "business_hours":
       return input.businessHours ? "inside business hours" : "outside business hours";
@@ -262,11 +288,13 @@ function counterfactual(
   window: MaintenanceWindow | null,
   outcomes: readonly (Failure | null)[],
 ): Decision["counterfactual"] {
+  // The band on the far side of each threshold (medium may equal high: then crossing it jumps).
   const candidates: { threshold: number; band: Band }[] = [];
-  if (band === "low") candidates.push({ threshold: t.medium, band: "medium" });
+  const split = t.medium < t.high;
+  if (band === "low") candidates.push({ threshold: t.medium, band: split ? "medium" : "high" });
   if (band === "medium")
     candidates.push({ threshold: t.high, band: "high" }, { threshold: t.medium, band: "low" });
-  if (band === "high") candidates.push({ threshold: t.high, band: "medium" });
+  if (band === "high") candidates.push({ threshold: t.high, band: split ? "medium" : "low" });
   candidates.sort((a, b) => Math.abs(a.threshold - input.score) - Math.abs(b.threshold - input.score));
   for (const c of candidates) {
     const other = routeFor(input, policy, c.band, window, outcomes);

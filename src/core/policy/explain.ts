@@ -25,7 +25,7 @@ export function routeText(r: Route): string {
 /** The human-readable explanation of a decision (GET /api/v1/decisions/:id, `explain`). */
 export function explainDecision(d: Decision, contributions: readonly { text: string }[] = []): string {
   const lines: string[] = [];
-  lines.push(`${capital(routeText(d.route))}: rule ${d.rule.id}. ${d.rule.rationale}`);
+  lines.push(`${capital(routeText(d.route))}: rule ${d.rule.id}. ${sentence(d.rule.rationale)}`);
   const t = d.thresholds;
   const shifted = d.modifiers.filter((m) => m.effect.startsWith("thresholds"));
   lines.push(
@@ -40,13 +40,19 @@ export function explainDecision(d: Decision, contributions: readonly { text: str
         .map((c) => c.text)
         .join("; ")}.`,
     );
-  for (const m of d.modifiers) lines.push(`Modifier ${m.id}: ${m.effect}. ${m.rationale}`);
+  for (const m of d.modifiers) lines.push(`Modifier ${m.id}: ${m.effect}. ${sentence(m.rationale)}`);
   for (const a of d.also) lines.push(`Also (rule ${a.rule}, continue): ${routeText(a.route)}.`);
   if (d.counterfactual !== null) lines.push(`Counterfactual: ${d.counterfactual.text}.`);
   if (d.maintenance !== null) lines.push(`In maintenance window ${d.maintenance}.`);
   if (d.mutedBy !== null)
-    lines.push(`Muted by ${d.mutedBy.kind} ${d.mutedBy.id}: ${d.mutedBy.reason}. Nothing is sent.`);
+    lines.push(`Muted by ${d.mutedBy.kind} ${d.mutedBy.id}: ${sentence(d.mutedBy.reason)} Nothing is sent.`);
   return lines.join("\n");
+}
+
+/** Ends with a full stop unless it already ends a sentence. */
+function sentence(s: string): string {
+  const t = s.trim();
+  return /[.!?]$/.test(t) ? t : `${t}.`;
 }
 
 function capital(s: string): string {
@@ -92,7 +98,7 @@ export function routeFromJson(j: Record<string, unknown>): Route {
     case "validate":
       return {
         kind: "validate",
-        forMs: Number(j.for_s) * 1000,
+        forMs: Math.round(Number(j.for_s) * 1000),
         after: routeFromJson((j.after ?? { kind: "page" }) as Record<string, unknown>),
       };
     case "notify":

@@ -1,4 +1,4 @@
-import type { Labels } from "../types.js";
+import { type Labels, labelOf } from "../types.js";
 
 /**
  * Alertmanager's matcher syntax, so operators feel at home: `name="value"`, `name!="value"`,
@@ -41,7 +41,7 @@ export function parseMatcher(text: string): Matcher | string {
 }
 
 export function matches(m: Matcher, labels: Labels): boolean {
-  const v = labels[m.name] ?? "";
+  const v = labelOf(labels, m.name) ?? "";
   switch (m.op) {
     case "=":
       return v === m.value;

@@ -1,4 +1,4 @@
-import { localClock } from "../scoring/local-time.js";
+import { instantOfWallTime, localClock } from "../scoring/local-time.js";
 import type { Labels } from "../types.js";
 import { matchesAll } from "./matchers.js";
 import type { MaintenanceWindow } from "./types.js";
@@ -22,19 +22,23 @@ export function windowAt(
   return null;
 }
 
+/**
+ * A weekly window starts at its local time and lasts its duration in real time, so "02:00 for 2h"
+ * is two hours on the nights the clocks change too (a start skipped by spring-forward begins when
+ * the clock resumes).
+ */
 export function inForce(w: MaintenanceWindow, at: number): boolean {
   if (w.once !== null && at >= w.once.start && at < w.once.end) return true;
   const r = w.recurring;
   if (r === null) return false;
-  // A window may run past midnight: look at today's start and the days before it still covers.
   const local = localClock(at, r.timezone);
-  const minuteOfDay = local.hour * 60 + local.minute;
-  const spanDays = Math.ceil((r.startMinute * MIN + r.durationMs) / DAY);
+  const spanDays = Math.ceil((r.startMinute * MIN + r.durationMs) / DAY) + 1;
   for (let back = 0; back <= spanDays; back++) {
-    const day = ((local.weekday - 1 - back + 7 * 10) % 7) + 1;
-    if (!r.days.includes(day)) continue;
-    const sinceStart = (back * 1440 + minuteOfDay - r.startMinute) * MIN;
-    if (sinceStart >= 0 && sinceStart < r.durationMs) return true;
+    const midnight = Date.UTC(local.year, local.month - 1, local.day - back);
+    const weekday = ((new Date(midnight).getUTCDay() + 6) % 7) + 1;
+    if (!r.days.includes(weekday)) continue;
+    const start = instantOfWallTime(midnight + r.startMinute * MIN, r.timezone);
+    if (at >= start && at < start + r.durationMs) return true;
   }
   return false;
 }

@@ -5,6 +5,10 @@
  * Intl call. A bounded memo of pure results.
  */
 export interface LocalClock {
+  year: number;
+  /** 1-12 */
+  month: number;
+  day: number;
   hour: number;
   minute: number;
   /** 1 = Monday ... 7 = Sunday (ISO). */
@@ -20,7 +24,35 @@ export function localClock(at: number, zone: string): LocalClock {
   const offset = zone === "UTC" ? 0 : offsetAt(at, zone);
   const local = new Date(at + offset);
   const day = local.getUTCDay();
-  return { hour: local.getUTCHours(), minute: local.getUTCMinutes(), weekday: day === 0 ? 7 : day };
+  return {
+    year: local.getUTCFullYear(),
+    month: local.getUTCMonth() + 1,
+    day: local.getUTCDate(),
+    hour: local.getUTCHours(),
+    minute: local.getUTCMinutes(),
+    weekday: day === 0 ? 7 : day,
+  };
+}
+
+/**
+ * The instant at which a zone's wall clock shows `wall` (a wall time written as if it were UTC
+ * milliseconds). A wall time skipped by a spring-forward change maps to the first instant after
+ * the gap; one repeated by a fall-back change maps to its first occurrence.
+ */
+export function instantOfWallTime(wall: number, zone: string): number {
+  if (zone === "UTC") return wall;
+  const a = offsetAt(wall, zone);
+  const t = wall - a;
+  const b = offsetAt(t, zone);
+  if (b === a) return earliest(wall, t, zone);
+  const t2 = wall - b;
+  return offsetAt(t2, zone) === b ? earliest(wall, t2, zone) : Math.max(t, t2);
+}
+
+/** In a repeated hour the same wall time happens twice: take the earlier instant. */
+function earliest(wall: number, t: number, zone: string): number {
+  const before = t - 3_600_000;
+  return before + offsetAt(before, zone) === wall ? before : t;
 }
 
 function offsetAt(at: number, zone: string): number {
