@@ -123,8 +123,27 @@ function shiftText(dHigh: number, dMedium: number): string {
   return `thresholds high ${f(dHigh)}, medium ${f(dMedium)}`;
 }
 
-function sameRoute(a: Route, b: Route): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+/** Routes are small trees: compared field by field (no serialization on the hot path). */
+export function sameRoute(a: Route, b: Route): boolean {
+  if (a === b) return true;
+  switch (a.kind) {
+    case "page":
+      return b.kind === "page" && a.chain === b.chain && a.twoPerson === b.twoPerson;
+    case "runbook":
+      return b.kind === "runbook" && a.playbook === b.playbook && sameRoute(a.onFailure, b.onFailure);
+    case "triage":
+      return b.kind === "triage" && a.team === b.team && a.channel === b.channel;
+    case "validate":
+      return b.kind === "validate" && a.forMs === b.forMs && sameRoute(a.after, b.after);
+    case "notify":
+      return b.kind === "notify" && a.channel === b.channel;
+    case "suppress":
+      return b.kind === "suppress";
+    default: {
+      const never: never = a;
+      return never;
+    }
+  }
 }
 
 /** Caps bound every route of a decision, the ones `continue` rules add included. */
@@ -135,6 +154,7 @@ function capAlso(
   window: MaintenanceWindow | null,
   mods: readonly Modifier[],
 ): Decision["also"] {
+  if (also.length === 0) return also;
   return also.map((a) => {
     let r = a.route;
     for (const m of mods) {
