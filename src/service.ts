@@ -6,6 +6,7 @@ import type { Config } from "./config/types.js";
 import type { Clock } from "./core/clock.js";
 import { emptyOutcome, Learning } from "./core/scoring/learning.js";
 import { type CompiledModel, compileModel, DEFAULT_MODEL } from "./core/scoring/model.js";
+import { Deliverer, type DelivererOptions, DeliveryWorker } from "./engine/delivery.js";
 import { Engine } from "./engine/engine.js";
 import { TimerWorker } from "./engine/worker.js";
 import { Metrics } from "./http/metrics.js";
@@ -19,8 +20,10 @@ export interface ServiceOptions {
   durability: Durability;
   clock: Clock;
   logger?: Logger;
-  /** Run the wall-clock timer loop (false in tests that drive timers on a virtual clock). */
+  /** Run the wall-clock timer and delivery loops (false in tests that drive them on a virtual clock). */
   worker?: boolean;
+  /** Delivery settings (tests shorten the lease, inject faults or a seeded jitter). */
+  delivery?: DelivererOptions;
   /** A model file to import and make active (`serve --model`). */
   modelFile?: ModelFile;
   /** Where the config came from: SIGHUP and POST /-/reload read it again. */
@@ -32,6 +35,7 @@ export interface Service {
   engine: Engine;
   store: SqliteStore;
   metrics: Metrics;
+  deliverer: Deliverer;
   logger: Logger;
   /** Reads the config file again; a bad one throws with its problems and changes nothing. */
   reload: (() => Config) | null;
@@ -49,6 +53,11 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     scoring: activeScoring(store),
   });
   engine.start();
+  const deliverer = new Deliverer(store, opts.clock, () => engine.config, {
+    ...opts.delivery,
+    observer: metrics.deliveryObserver(),
+  });
+  metrics.watchWorkers(() => ({ delivery: deliverer.lastRunAt, timers: worker.lastRunAt }));
   const configPath = opts.configPath;
   const reload =
     configPath === undefined
@@ -56,24 +65,32 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       : () => {
           const config = loadConfigFile(configPath);
           engine.reload(config);
+          void deliverer.reset();
           logger.info({ policy: config.policy.version }, "configuration reloaded");
           return config;
         };
   const app = buildServer({ engine, metrics, logger, reload });
   const worker = new TimerWorker(engine, 250, (err) => logger.error({ err }, "timer worker pass failed"));
-  if (opts.worker !== false) worker.start();
+  const sender = new DeliveryWorker(deliverer, 250, (err) => logger.error({ err }, "delivery pass failed"));
+  if (opts.worker !== false) {
+    worker.start();
+    sender.start();
+  }
   let closed = false;
   return {
     app,
     engine,
     store,
     metrics,
+    deliverer,
     logger,
     reload,
     async close() {
       if (closed) return;
       closed = true;
       worker.stop();
+      await sender.stop();
+      await deliverer.reset();
       await app.close();
       await store.close();
     },

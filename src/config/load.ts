@@ -6,6 +6,8 @@ import { parseDuration } from "../core/duration.js";
 import { PagewiseError, type Problem } from "../core/errors.js";
 import type { Severity } from "../core/types.js";
 import { ajvProblems, compile } from "../validation/ajv.js";
+import { compileChains, compileChannels } from "./escalation.js";
+import { compileOnCall } from "./oncall.js";
 import { compilePolicy, DEFAULT_POLICY_SOURCE } from "./policy.js";
 import { type ConfigFile, ConfigSchema, type SourceFile } from "./schema.js";
 import type { ApiToken, Config, Service, Source, SourceKind, Team } from "./types.js";
@@ -177,7 +179,13 @@ function build(file: ConfigFile, problems: Problem[], hash: string, policyFromFi
   (file.teams ?? []).forEach((t, i) => {
     if (teams.has(t.name)) problems.push({ path: `teams[${i}].name`, reason: `duplicate team "${t.name}"` });
     checkZone(t.timezone, `teams[${i}].timezone`, problems);
-    teams.set(t.name, { name: t.name, description: t.description ?? null, timezone: t.timezone ?? "UTC" });
+    teams.set(t.name, {
+      name: t.name,
+      description: t.description ?? null,
+      timezone: t.timezone ?? "UTC",
+      chain: t.chain ?? null,
+      channel: t.channel ?? null,
+    });
   });
 
   const services = new Map<string, Service>();
@@ -276,17 +284,48 @@ function build(file: ConfigFile, problems: Problem[], hash: string, policyFromFi
     };
   }
 
+  const { users, schedules } = compileOnCall({ users: file.users, schedules: file.schedules }, problems, {
+    teams: new Set(teams.keys()),
+  });
+  const channels = compileChannels(file.channels, problems);
+  const chains = compileChains(file.chains, problems, {
+    users: new Set(users.keys()),
+    schedules: new Set(schedules.keys()),
+    channels: new Set(channels.keys()),
+  });
+  (file.teams ?? []).forEach((t, i) => {
+    if (t.chain !== undefined && !chains.has(t.chain))
+      problems.push({ path: `teams[${i}].chain`, reason: `unknown chain "${t.chain}"` });
+    if (t.channel !== undefined && !channels.has(t.channel)) {
+      problems.push({ path: `teams[${i}].channel`, reason: `unknown channel "${t.channel}"` });
+    }
+  });
+  const mailChannel = file.server?.mail_channel ?? null;
+  if (mailChannel !== null && channels.get(mailChannel)?.kind !== "email") {
+    problems.push({ path: "server.mail_channel", reason: `"${mailChannel}" is not an email channel` });
+  }
+
   const policyRaw = policyFromFile ?? file.policy ?? DEFAULT_POLICY_SOURCE;
   const policy = compilePolicy(policyRaw, problems, {
     teams: new Set(teams.keys()),
     services: new Set(services.keys()),
     sources: new Set(sources.keys()),
+    chains: new Set(chains.keys()),
+    channels: new Set(channels.keys()),
   });
 
   return {
     publicUrl: file.server?.public_url ?? null,
     policy,
     policyText: JSON.stringify(policyRaw),
+    users,
+    schedules,
+    chains,
+    channels,
+    linkSecret: file.server?.link_secret ?? null,
+    linkTtlMs: dur(file.server?.link_ttl, "server.link_ttl", "24h") ?? 86_400_000,
+    mailChannel,
+    deliveryMaxAttempts: file.server?.delivery_max_attempts ?? 8,
     upstreamAnnotations: file.scoring?.upstream_annotations ?? [],
     retention: dur(file.server?.retention, "server.retention", DEFAULT_RETENTION) ?? 90 * 86_400_000,
     bodyLimitBytes: file.server?.body_limit_bytes ?? DEFAULT_BODY_LIMIT,

@@ -25,6 +25,9 @@ export interface PolicyRefs {
   teams: ReadonlySet<string>;
   services: ReadonlySet<string>;
   sources: ReadonlySet<string>;
+  /** When given, routes' chains and channels are checked against them. */
+  chains?: ReadonlySet<string>;
+  channels?: ReadonlySet<string>;
 }
 
 type Obj = Record<string, unknown>;
@@ -97,6 +100,16 @@ export function compilePolicy(raw: unknown, problems: Problem[], refs: PolicyRef
     .digest("hex")
     .slice(0, 12);
   return { version, bands, modifiers, rules, windows, inhibitRules };
+}
+
+/** One route in the policy's syntax (a human reroute over HTTP), checked the same way. */
+export function compileRoute(
+  raw: unknown,
+  problems: Problem[],
+  refs: PolicyRefs,
+  at: string,
+): Route | undefined {
+  return new Checker(problems, refs).route(raw, at);
 }
 
 class Checker {
@@ -340,6 +353,9 @@ class Checker {
     switch (kind) {
       case "page": {
         const chain = optName("chain");
+        if (typeof chain === "string" && this.refs.chains !== undefined && !this.refs.chains.has(chain)) {
+          this.bad(`${path}.chain`, `unknown chain "${chain}"`);
+        }
         if (o.two_person !== undefined && typeof o.two_person !== "boolean")
           this.bad(`${path}.two_person`, "must be true or false");
         return chain === undefined ? undefined : { kind, chain, twoPerson: o.two_person === true };
@@ -359,7 +375,7 @@ class Checker {
         const team = optName("team");
         if (typeof team === "string" && !this.refs.teams.has(team))
           this.bad(`${path}.team`, `unknown team "${team}"`);
-        const channel = optName("channel");
+        const channel = this.channelRef(optName("channel"), path);
         return team === undefined || channel === undefined ? undefined : { kind, team, channel };
       }
       case "validate": {
@@ -372,12 +388,19 @@ class Checker {
         return forMs === undefined || after === undefined ? undefined : { kind, forMs, after };
       }
       case "notify": {
-        const channel = optName("channel");
+        const channel = this.channelRef(optName("channel"), path);
         return channel === undefined ? undefined : { kind, channel };
       }
       default:
         return { kind: "suppress" };
     }
+  }
+
+  private channelRef(channel: string | null | undefined, path: string): string | null | undefined {
+    if (typeof channel === "string" && this.refs.channels !== undefined && !this.refs.channels.has(channel)) {
+      this.bad(`${path}.channel`, `unknown channel "${channel}"`);
+    }
+    return channel;
   }
 
   rule(v: unknown, path: string, ids: Set<string>): Rule | undefined {

@@ -53,6 +53,9 @@ const TeamSchema = T.Object(
     name: Name,
     description: T.Optional(T.String()),
     timezone: T.Optional(T.String({ minLength: 1 })),
+    /** Where this team's pages escalate, and its chat channel (triage, notify, mentions). */
+    chain: T.Optional(Name),
+    channel: T.Optional(Name),
   },
   strict,
 );
@@ -84,6 +87,14 @@ const ServerSchema = T.Object(
     public_url: T.Optional(T.String({ minLength: 1 })),
     retention: T.Optional(Duration),
     body_limit_bytes: T.Optional(T.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024 })),
+    /** HMAC secret of the signed ack/resolve links (default: generated once, kept in the database). */
+    link_secret: T.Optional(T.String({ minLength: 16 })),
+    /** How long a signed link works. */
+    link_ttl: T.Optional(Duration),
+    /** The email channel that carries mail to people's own addresses. */
+    mail_channel: T.Optional(Name),
+    /** Delivery attempts before a notification is dead-lettered. */
+    delivery_max_attempts: T.Optional(T.Integer({ minimum: 1, maximum: 50 })),
   },
   strict,
 );
@@ -103,6 +114,11 @@ export const ConfigSchema = T.Object(
     /** The routing policy (checked key by key in policy.ts), or a file that holds it. */
     policy: T.Optional(T.Unknown()),
     policy_file: T.Optional(T.String({ minLength: 1 })),
+    /** People, on-call schedules, escalation chains and channels (checked key by key). */
+    users: T.Optional(T.Unknown()),
+    schedules: T.Optional(T.Unknown()),
+    chains: T.Optional(T.Unknown()),
+    channels: T.Optional(T.Unknown()),
     severities: T.Optional(
       T.Object(
         {

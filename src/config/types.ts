@@ -1,5 +1,9 @@
+import type { Chain } from "../core/oncall/chain.js";
+import type { Schedule } from "../core/oncall/types.js";
 import type { Policy } from "../core/policy/types.js";
 import type { Severity } from "../core/types.js";
+import type { ChannelConfig } from "../notify/types.js";
+import type { User } from "./oncall.js";
 import type { SourceKinds } from "./schema.js";
 
 /** The validated, trusted configuration (camelCase). Built once by load.ts. */
@@ -32,6 +36,8 @@ export interface Team {
   name: string;
   description: string | null;
   timezone: string;
+  chain: string | null;
+  channel: string | null;
 }
 
 export interface Service {
@@ -71,6 +77,14 @@ export interface Config {
   sourcesByKey: ReadonlyMap<string, Source>;
   tokens: ReadonlyMap<string, ApiToken>;
   policy: Policy;
+  users: ReadonlyMap<string, User>;
+  schedules: ReadonlyMap<string, Schedule>;
+  chains: ReadonlyMap<string, Chain>;
+  channels: ReadonlyMap<string, ChannelConfig>;
+  linkSecret: string | null;
+  linkTtlMs: number;
+  mailChannel: string | null;
+  deliveryMaxAttempts: number;
   /** The policy as loaded (JSON of the section), stored with every version that was active. */
   policyText: string;
   /** The file's text after ${VAR} substitution is NOT kept (secrets); this is its hash. */

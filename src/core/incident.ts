@@ -1,3 +1,4 @@
+import type { Escalation } from "./oncall/chain.js";
 import type { Route } from "./policy/types.js";
 import type { Severity } from "./types.js";
 
@@ -142,4 +143,8 @@ export interface Incident extends IncidentLifecycle {
   /** The policy version it opened under (its decisions use it), and where it is routed now. */
   policyVersion: string | null;
   route: Route | null;
+  /** The running escalation, its chain snapshotted when it started. */
+  escalation: Escalation | null;
+  /** A person or team a human handed it to (reassign), overriding the owning team. */
+  assignee: string | null;
 }

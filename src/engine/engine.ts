@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { compilePolicy } from "../config/policy.js";
 import type { Config } from "../config/types.js";
 import type { Clock } from "../core/clock.js";
@@ -9,7 +10,11 @@ import { applyOutcome, emptyOutcome, Learning } from "../core/scoring/learning.j
 import { compileModel, DEFAULT_MODEL } from "../core/scoring/model.js";
 import type { ScoringState } from "../core/scoring/scorer.js";
 import type { InboundEvent } from "../core/types.js";
+import { configDirectory } from "./directory.js";
+import { type DeliveryEnv, statusChanged } from "./escalation.js";
+import { applyOverride, type Override } from "./handoff.js";
 import { applyEvents, type BatchOutcome } from "./ingest.js";
+import { type LinkClaims, LinkSigner } from "./links.js";
 import type { Feedback, IncidentFilter, RouteFit, Silence, Store, TimerKind, Tx, Verdict } from "./ports.js";
 import { RoutingState } from "./routing.js";
 import { routingLabels } from "./scoring.js";
@@ -30,7 +35,15 @@ export interface EngineOptions {
   scoring?: Omit<ScoringState, "context">;
   /** Score every trigger (history runs, for alert-level metrics). */
   scoreTriggers?: boolean;
+  /** Carry decisions out (escalations, outbox); false in history runs, which only measure. */
+  deliver?: boolean;
 }
+
+/** What a signed link found: the action done now, or why it was not. */
+export type LinkOutcome =
+  | { kind: "done"; claims: LinkClaims; incident: Incident }
+  | { kind: "already"; claims: LinkClaims; incident: Incident | undefined }
+  | { kind: "refused"; reason: "tampered" | "expired" };
 
 /** Corroboration looks back 10 minutes; re-sends older than that do not matter to the context. */
 const RECENT_RESENDS = 10 * 60_000;
@@ -46,6 +59,8 @@ export class Engine {
   scoring: ScoringState;
   readonly routing: RoutingState;
   private readonly scoreTriggers: boolean;
+  private readonly deliver: boolean;
+  private links: LinkSigner;
 
   constructor(store: Store, clock: Clock, config: Config, opts: EngineOptions) {
     this.store = store;
@@ -60,6 +75,8 @@ export class Engine {
       context: new ContextState(),
     };
     this.scoreTriggers = opts.scoreTriggers ?? false;
+    this.deliver = opts.deliver ?? true;
+    this.links = this.linkSigner(config);
     this.routing = new RoutingState(config.policy, (version) => this.storedPolicy(version));
   }
 
@@ -84,6 +101,7 @@ export class Engine {
    */
   reload(config: Config): void {
     this.config = config;
+    this.links = this.linkSigner(config);
     this.store.recordPolicy(config.policy.version, config.policyText, this.clock.now());
     this.routing.setPolicy(config.policy, this.firingLabels());
   }
@@ -115,7 +133,82 @@ export class Engine {
       scoring: this.scoring,
       routing: this.routing,
       scoreTriggers: this.scoreTriggers,
+      delivery: this.deliver ? this.deliveryEnv(now) : undefined,
     };
+  }
+
+  /** The configured secret, else one generated once and kept in the database. */
+  private linkSigner(config: Config): LinkSigner {
+    let secret = config.linkSecret;
+    if (secret === null && this.deliver) {
+      secret = this.store.meta("link_secret");
+      if (secret === null) {
+        secret = randomBytes(32).toString("base64url");
+        this.store.setMeta("link_secret", secret);
+      }
+    }
+    return new LinkSigner(secret ?? "history-run", config.linkTtlMs);
+  }
+
+  private deliveryEnv(now: number): DeliveryEnv {
+    const base = this.config.publicUrl?.replace(/\/+$/, "") ?? null;
+    return {
+      now,
+      directory: configDirectory(this.config),
+      links: (incidentId, recipient) =>
+        base === null
+          ? { ack: null, resolve: null }
+          : {
+              ack: `${base}/l/${this.links.sign({ incidentId, action: "acknowledge", recipient }, now)}`,
+              resolve: `${base}/l/${this.links.sign({ incidentId, action: "resolve", recipient }, now)}`,
+            },
+      decisionUrl: (id) => (base === null ? null : `${base}/api/v1/decisions/${id}`),
+    };
+  }
+
+  /** What a signed link would do, without doing it (the confirmation page). */
+  inspectLink(token: string): LinkOutcome | { kind: "valid"; claims: LinkClaims } {
+    const v = this.links.verify(token, this.clock.now());
+    if (!v.ok) return { kind: "refused", reason: v.reason };
+    if (this.store.linkUsed(token)) return { kind: "already", claims: v.claims, incident: undefined };
+    return { kind: "valid", claims: v.claims };
+  }
+
+  /**
+   * Uses a signed link once: the token is marked used in the same transaction as the action, so a
+   * second use (or an incident someone else already moved on) answers that it was already taken.
+   */
+  useLink(token: string): LinkOutcome {
+    const now = this.clock.now();
+    const v = this.links.verify(token, now);
+    if (!v.ok) return { kind: "refused", reason: v.reason };
+    const c = v.claims;
+    const by = c.recipient;
+    try {
+      return this.store.transaction((tx): LinkOutcome => {
+        const incident = tx.incident(c.incidentId);
+        if (!tx.useLink(token, c.incidentId, now) || incident === undefined)
+          return { kind: "already", claims: c, incident };
+        const done = c.action === "acknowledge" ? incident.status === "acknowledged" : false;
+        if (done || incident.status === "resolved") return { kind: "already", claims: c, incident };
+        return { kind: "done", claims: c, incident: this.humanIn(tx, incident, by, c.action, now, "link") };
+      });
+    } catch (err) {
+      if (!(err instanceof PagewiseError)) this.rebuildContext();
+      throw err;
+    }
+  }
+
+  /** A handoff (reassign) or reroute by a responder; see handoff.ts. */
+  override(id: number, o: Override): Incident {
+    const now = this.clock.now();
+    return this.store.transaction((tx) => {
+      const incident = tx.incident(id);
+      if (incident === undefined) throw new PagewiseError("PW_NOT_FOUND", `incident ${id} does not exist`);
+      const next = applyOverride(tx, this.env(now), incident, o);
+      tx.saveIncident(next);
+      return next;
+    });
   }
 
   /** Applies a validated batch; returns only after it committed (2xx means stored). */
@@ -153,6 +246,20 @@ export class Engine {
     return this.store.transaction((tx) => {
       const incident = tx.incident(id);
       if (incident === undefined) throw new PagewiseError("PW_NOT_FOUND", `incident ${id} does not exist`);
+      return this.humanIn(tx, incident, by, kind, now, "api");
+    });
+  }
+
+  private humanIn(
+    tx: Tx,
+    incident: Incident,
+    by: string,
+    kind: "acknowledge" | "resolve",
+    now: number,
+    via: "api" | "link",
+  ): Incident {
+    const id = incident.id;
+    {
       const t = transition(
         incident,
         kind === "acknowledge" ? { kind, by } : { kind, by, reason: "manual" },
@@ -171,16 +278,17 @@ export class Engine {
         next = { ...next, openAlertCount: 0 };
         this.observeLive(tx, { kind: "incident_close", at: now, incidentId: id });
       }
+      if (this.deliver) next = statusChanged(tx, this.deliveryEnv(now), next);
       tx.saveIncident(next);
       tx.addTimeline({
         incidentId: id,
         at: now,
         kind: kind === "acknowledge" ? "acknowledged" : "resolved",
         actor: by,
-        detail: kind === "resolve" ? { reason: "manual" } : {},
+        detail: kind === "resolve" ? { reason: "manual", via } : { via },
       });
       return next;
-    });
+    }
   }
 
   private observeLive(tx: Tx, signal: Signal): void {

@@ -2,6 +2,7 @@ import { UNKNOWN_SERVICE_TIER } from "../config/types.js";
 import { type Alert, stepAlert } from "../core/alert.js";
 import { type Incident, transition } from "../core/incident.js";
 import { type ChangeEvent, type InboundEvent, type SignalEvent, worstSeverity } from "../core/types.js";
+import { statusChanged } from "./escalation.js";
 import type { AlertHead, Tx } from "./ports.js";
 import { alertnameOf, hostOf, type ScoringEnv, type ScoringOut, ScoringStep } from "./scoring.js";
 
@@ -244,7 +245,7 @@ function applySignal(tx: Tx, ev: SignalEvent, env: IngestEnv, scoring: ScoringSt
       const t = transition(incident, { kind: "acknowledge", by: ev.source }, now);
       // A sender repeating an acknowledge is not an error; it changes nothing.
       if (!t.ok) return result("ignored", incident.id, t.error.message);
-      tx.saveIncident({ ...incident, ...t.next, lastEventAt: now });
+      tx.saveIncident(statusChanged(tx, env.delivery, { ...incident, ...t.next, lastEventAt: now }));
       tx.addTimeline({
         incidentId: incident.id,
         at: now,
@@ -294,6 +295,8 @@ export function freshIncident(
     scoredAt: null,
     policyVersion: null,
     route: null,
+    escalation: null,
+    assignee: null,
   };
 }
 
@@ -362,6 +365,7 @@ export function resolveAlert(
       next = { ...next, ...t.next };
       tx.cancelTimer("incident_quiet", incident.id);
       scoring.observe({ kind: "incident_close", at: now, incidentId: incident.id });
+      next = statusChanged(tx, scoring.delivery, next);
       tx.addTimeline({
         incidentId: incident.id,
         at: now,

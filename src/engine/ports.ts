@@ -4,6 +4,7 @@ import type { RouteKind } from "../core/policy/types.js";
 import type { Signal } from "../core/scoring/context.js";
 import type { RuleOutcome } from "../core/scoring/learning.js";
 import type { Labels } from "../core/types.js";
+import type { Message } from "../notify/types.js";
 
 /**
  * The ports the engine talks to. Adapters under src/store implement them (SQLite today;
@@ -35,7 +36,13 @@ export type TimelineKind =
   | "alert_expired"
   | "acknowledged"
   | "resolved"
-  | "feedback";
+  | "feedback"
+  | "escalation_exhausted"
+  | "delivery_skipped"
+  | "delivery_failed"
+  | "reassigned"
+  | "rerouted"
+  | "reopened";
 
 export interface TimelineEntry {
   incidentId: number;
@@ -46,7 +53,7 @@ export interface TimelineEntry {
 }
 
 /** The one durable timer mechanism: rows with a due time, claimed under a lease. */
-export type TimerKind = "alert_expiry" | "incident_quiet" | "retention";
+export type TimerKind = "alert_expiry" | "incident_quiet" | "retention" | "escalation_step" | "ack_timeout";
 
 export interface Timer {
   id: number;
@@ -56,10 +63,36 @@ export interface Timer {
   attempts: number;
   leaseOwner: string | null;
   leaseUntil: number | null;
+  /** Data the handler checks, e.g. the escalation fence the timer was armed for. */
+  payload: Record<string, unknown> | null;
+}
+
+export type DeliveryStatus = "pending" | "sending" | "sent" | "failed";
+
+/** One outgoing notification, written in the transaction of the decision that wants it. */
+export interface OutboxEntry {
+  incidentId: number;
+  /** A configured channel's name, or "user-webhook" with adhocUrl set. */
+  channel: string;
+  recipient: string | null;
+  adhocUrl: string | null;
+  message: Message;
+  idempotencyKey: string;
+  createdAt: number;
+  nextAttemptAt: number;
+}
+
+export interface Delivery extends OutboxEntry {
+  id: number;
+  status: DeliveryStatus;
+  attempts: number;
+  leaseUntil: number | null;
+  lastError: string | null;
+  sentAt: number | null;
 }
 
 /** Why an incident was scored and decided (EVENTS.md). */
-export type DecisionReason = "opened" | "new_alert" | "corroborated" | "change";
+export type DecisionReason = "opened" | "new_alert" | "corroborated" | "change" | "override";
 
 export type Verdict = "genuine" | "false_alarm";
 export type RouteFit = "too_high" | "right" | "too_low";
@@ -157,7 +190,25 @@ export interface Tx {
   saveOutcome(outcome: RuleOutcome): void;
 
   /** Sets the timer's due time ("set"), or moves it earlier only ("earliest"); clears any lease. */
-  armTimer(kind: TimerKind, ref: number, dueAt: number, mode: "set" | "earliest"): void;
+  armTimer(
+    kind: TimerKind,
+    ref: number,
+    dueAt: number,
+    mode: "set" | "earliest",
+    payload?: Record<string, unknown> | null,
+  ): void;
+  /** Queues a notification; a second one with the same idempotency key is ignored. */
+  enqueue(entry: OutboxEntry): void;
+  /** Records a delivery attempt's outcome (only for a row this worker still leases). */
+  finishDelivery(
+    id: number,
+    leaseUntil: number,
+    outcome:
+      | { status: "sent"; at: number }
+      | { status: "pending" | "failed"; nextAttemptAt: number; error: string },
+  ): boolean;
+  /** Marks a signed link used; false when it was used before. */
+  useLink(token: string, incidentId: number, at: number): boolean;
   cancelTimer(kind: TimerKind, ref: number): void;
   /** Completes a claimed timer: deletes it, unless someone re-armed it since the claim. */
   finishTimer(timer: Timer, owner: string): void;
@@ -204,6 +255,13 @@ export interface Store {
   insertSilence(s: Omit<Silence, "id">): number;
   silences(includeExpired: boolean): Silence[];
   expireSilence(id: number, at: number): Silence | undefined;
+  /** Leases due notifications (pending ones, and ones whose sender died mid-send). */
+  claimDeliveries(now: number, leaseMs: number, limit: number): Delivery[];
+  deliveries(filter: { status?: DeliveryStatus; incidentId?: number; limit: number }): Delivery[];
+  outboxStats(): { pending: number; oldestPendingAt: number | null; failed: number; sending: number };
+  meta(key: string): string | null;
+  linkUsed(token: string): boolean;
+  setMeta(key: string, value: string): void;
   /** Records a policy version as active (its text is kept once per version). */
   recordPolicy(version: string, text: string, at: number): void;
   policyText(version: string): string | null;
@@ -213,6 +271,7 @@ export interface Store {
   activateModel(version: string, body: string, now: number): void;
   /** For /readyz: the database answers and every migration has been applied. */
   ready(): Promise<{ ok: true } | { ok: false; reason: string }>;
-  stats(): { timers: number; oldestDueTimer: number | null };
+  /** Timer count, and the due time of the oldest timer that no live lease holds. */
+  stats(now: number): { timers: number; oldestDueTimer: number | null };
   close(): Promise<void>;
 }

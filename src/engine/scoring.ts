@@ -15,6 +15,7 @@ import { FEATURES, type ScoringInput } from "../core/scoring/features.js";
 import { isBusinessHours } from "../core/scoring/local-time.js";
 import { explainScore, type Scored, type ScoringState, scoreInput } from "../core/scoring/scorer.js";
 import type { Labels, SignalEvent } from "../core/types.js";
+import { carryOut, type DeliveryEnv, type MessageFacts } from "./escalation.js";
 import { freshIncident } from "./ingest.js";
 import type { DecisionReason, Tx } from "./ports.js";
 import { decisionHash, type RoutingState } from "./routing.js";
@@ -54,6 +55,8 @@ export interface ScoringEnv {
   now: number;
   scoring: ScoringState;
   routing: RoutingState;
+  /** How decisions reach people; absent in history runs that only measure. */
+  delivery?: DeliveryEnv;
   /** Score every trigger too (history runs); live serving scores decision points only. */
   scoreTriggers?: boolean;
 }
@@ -67,7 +70,7 @@ export interface ScoringOut {
 export type ScoredAlert = Pick<
   Alert,
   "source" | "alertKey" | "labels" | "annotations" | "service" | "severity" | "eventCount" | "upstreamScore"
->;
+> & { links?: Alert["links"] };
 
 /**
  * Scoring inside one batch: observes context signals, scores decision points and stores them.
@@ -80,6 +83,10 @@ export class ScoringStep {
     private readonly env: ScoringEnv,
     readonly out: ScoringOut,
   ) {}
+
+  get delivery(): DeliveryEnv | undefined {
+    return this.env.delivery;
+  }
 
   observe(signal: Signal): void {
     this.env.scoring.context.observe(signal);
@@ -153,10 +160,10 @@ export class ScoringStep {
       body,
       prevHash,
     };
-    this.tx.insertDecision({ ...record, hash: decisionHash(record) });
+    const decisionId = this.tx.insertDecision({ ...record, hash: decisionHash(record) });
     if (effective.kind === "page" && prev?.kind !== "page" && d.mutedBy === null)
       routing.page(incident.team, now);
-    const next: Incident = {
+    let next: Incident = {
       ...incident,
       ...status,
       score: score.value,
@@ -165,6 +172,18 @@ export class ScoringStep {
       policyVersion: incident.policyVersion ?? policy.version,
       route: effective,
     };
+    if (d.mutedBy === null && this.env.delivery !== undefined) {
+      const facts: MessageFacts = {
+        decisionId,
+        score: score.value,
+        band: d.band,
+        rule: d.rule.id,
+        rationale: d.rule.rationale,
+        reasons: score.contributions.slice(0, 3).map((c) => c.text),
+        links: alert.links ?? [],
+      };
+      next = carryOut(this.tx, this.env.delivery, next, prev, effective, d, facts);
+    }
     this.tx.saveIncident(next);
     this.out.decisions.push({
       incidentId: incident.id,
@@ -346,7 +365,7 @@ function decisionInput(
 }
 
 /** Status follows the route: muted or suppressed incidents are suppressed, held ones validating. */
-function nextStatus(incident: Incident, route: Route, muted: boolean, now: number): Partial<Incident> {
+export function nextStatus(incident: Incident, route: Route, muted: boolean, now: number): Partial<Incident> {
   const steps: IncidentEvent[] = [];
   const s = incident.status;
   if (s === "acknowledged" || s === "resolved") return {};
@@ -372,7 +391,7 @@ function plannedActions(route: Route, d: Decision): Record<string, unknown>[] {
   return out;
 }
 
-function routeAction(r: Route): Record<string, unknown> {
+export function routeAction(r: Route): Record<string, unknown> {
   switch (r.kind) {
     case "page":
       return { kind: "page", chain: r.chain, two_person: r.twoPerson };

@@ -1,5 +1,6 @@
 import { assertNever, type Incident, transition } from "../core/incident.js";
 import { CONTEXT_HORIZON } from "../core/scoring/context.js";
+import { escalate, type MessageFacts, NO_FACTS, statusChanged } from "./escalation.js";
 import { resolveAlert } from "./ingest.js";
 import type { Timer, Tx } from "./ports.js";
 import { type ScoringEnv, ScoringStep } from "./scoring.js";
@@ -24,6 +25,9 @@ export function runTimer(tx: Tx, timer: Timer, env: TimerEnv): TimerNext {
       return quietIncident(tx, timer.ref, env, scoring);
     case "retention":
       return prune(tx, env);
+    case "escalation_step":
+    case "ack_timeout":
+      return escalationTimer(tx, timer, env);
     default:
       return assertNever(timer.kind);
   }
@@ -59,7 +63,8 @@ function autoResolve(tx: Tx, incident: Incident, now: number, scoring: ScoringSt
     scoring.observe({ kind: "resolve", at: now, source: alert.source, alertKey: alert.alertKey });
     scoring.alertResolved(alert, incident);
   }
-  tx.saveIncident({ ...incident, ...t.next, openAlertCount: 0 });
+  const resolved = statusChanged(tx, scoring.delivery, { ...incident, ...t.next, openAlertCount: 0 });
+  tx.saveIncident(resolved);
   scoring.observe({ kind: "incident_close", at: now, incidentId: incident.id });
   tx.addTimeline({
     incidentId: incident.id,
@@ -78,4 +83,34 @@ function prune(tx: Tx, env: TimerEnv): TimerNext {
   const signals = tx.pruneSignals(env.now - CONTEXT_HORIZON, PRUNE_BATCH);
   const more = incidents === PRUNE_BATCH || events === PRUNE_BATCH || signals === PRUNE_BATCH;
   return { kind: "rearm", dueAt: env.now + (more ? PRUNE_AGAIN_MS : PRUNE_IDLE_MS) };
+}
+
+/**
+ * The next step of a running escalation, or an ack that timed out. The timer carries the fence it
+ * was armed for: a step from before an ack, a resolve or a handoff is stale and does nothing.
+ */
+function escalationTimer(tx: Tx, timer: Timer, env: TimerEnv): TimerNext {
+  const incident = tx.incident(timer.ref);
+  if (incident === undefined || incident.status === "resolved" || env.delivery === undefined)
+    return { kind: "done" };
+  const fence = Number(timer.payload?.fence ?? -1);
+  const facts = (timer.payload?.facts as MessageFacts | undefined) ?? NO_FACTS;
+  if (timer.kind === "ack_timeout") {
+    if (incident.status !== "acknowledged" || incident.escalation?.fence !== fence) return { kind: "done" };
+    const t = transition(incident, { kind: "reopen" }, env.now);
+    if (!t.ok) return { kind: "done" };
+    tx.addTimeline({
+      incidentId: incident.id,
+      at: env.now,
+      kind: "reopened",
+      actor: "pagewise",
+      detail: { reason: "acknowledged but not resolved within the chain's ack timeout" },
+    });
+    tx.saveIncident(
+      escalate(tx, env.delivery, { ...incident, ...t.next }, { kind: "ack_timeout", fence }, facts),
+    );
+    return { kind: "done" };
+  }
+  tx.saveIncident(escalate(tx, env.delivery, incident, { kind: "step_due", fence }, facts));
+  return { kind: "done" };
 }

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { DelivererOptions } from "../engine/delivery.js";
 import type { EngineObserver } from "../engine/engine.js";
 import type { Store } from "../engine/ports.js";
 
@@ -11,6 +12,8 @@ export class Metrics {
   readonly timerRuns: Counter<"kind">;
   readonly timerFailures: Counter<"kind">;
   readonly timerLag: Histogram<"kind">;
+  readonly deliveries: Counter<"channel" | "outcome">;
+  private workers: () => Record<string, number | null> = () => ({});
 
   constructor(store: Store, clockNow: () => number) {
     const registers = [this.registry];
@@ -58,18 +61,81 @@ export class Metrics {
       help: "Durable timers waiting to run",
       registers,
       collect() {
-        this.set(store.stats().timers);
+        this.set(store.stats(clockNow()).timers);
       },
     });
     new Gauge({
       name: "pagewise_timer_oldest_overdue_seconds",
-      help: "Now minus the due time of the oldest timer, when it is overdue (0 otherwise)",
+      help: "Timer lag: now minus the due time of the oldest timer no live lease holds (0 when none is overdue)",
       registers,
       collect() {
-        const oldest = store.stats().oldestDueTimer;
-        this.set(oldest === null ? 0 : Math.max(0, (clockNow() - oldest) / 1000));
+        const now = clockNow();
+        const oldest = store.stats(now).oldestDueTimer;
+        this.set(oldest === null ? 0 : Math.max(0, (now - oldest) / 1000));
       },
     });
+    this.deliveries = new Counter({
+      name: "pagewise_deliveries_total",
+      help: "Delivery attempts' outcomes, by channel: delivered, retried, dead_lettered",
+      labelNames: ["channel", "outcome"],
+      registers,
+    });
+    const outbox = () => store.outboxStats();
+    new Gauge({
+      name: "pagewise_outbox_backlog",
+      help: "Notifications waiting to be sent (pending) or being sent (sending)",
+      labelNames: ["status"],
+      registers,
+      collect() {
+        const s = outbox();
+        this.set({ status: "pending" }, s.pending);
+        this.set({ status: "sending" }, s.sending);
+      },
+    });
+    new Gauge({
+      name: "pagewise_outbox_oldest_pending_age_seconds",
+      help: "Age of the oldest notification not yet sent (0 when none waits)",
+      registers,
+      collect() {
+        const at = outbox().oldestPendingAt;
+        this.set(at === null ? 0 : Math.max(0, (clockNow() - at) / 1000));
+      },
+    });
+    new Gauge({
+      name: "pagewise_outbox_dead_letters",
+      help: "Notifications that failed for good (see GET /api/v1/deliveries?status=failed)",
+      registers,
+      collect() {
+        this.set(outbox().failed);
+      },
+    });
+    const workers = () => this.workers();
+    new Gauge({
+      name: "pagewise_worker_last_run_age_seconds",
+      help: "Seconds since each background worker (timers, delivery) finished a pass; absent before the first",
+      labelNames: ["worker"],
+      registers,
+      collect() {
+        this.reset();
+        const now = clockNow();
+        for (const [worker, at] of Object.entries(workers())) {
+          if (at !== null) this.set({ worker }, Math.max(0, (now - at) / 1000));
+        }
+      },
+    });
+  }
+
+  /** Liveness: when each worker last finished a pass (the service wires this once). */
+  watchWorkers(workers: () => Record<string, number | null>): void {
+    this.workers = workers;
+  }
+
+  deliveryObserver(): NonNullable<DelivererOptions["observer"]> {
+    return {
+      delivered: (channel) => this.deliveries.inc({ channel, outcome: "delivered" }),
+      retried: (channel) => this.deliveries.inc({ channel, outcome: "retried" }),
+      deadLettered: (channel) => this.deliveries.inc({ channel, outcome: "dead_lettered" }),
+    };
   }
 
   observer(): EngineObserver {

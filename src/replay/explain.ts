@@ -67,6 +67,7 @@ export function explainEvent(opts: ExplainOptions): Explained {
   const engine = new Engine(store, clock, sources.config, {
     owner: "explain",
     scoring: { model: compileModel(opts.model), learning: opts.learning ?? new Learning() },
+    deliver: false,
   });
   engine.start();
   engine.ingest([parsed.event]);

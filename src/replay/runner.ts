@@ -95,6 +95,7 @@ export async function runHistory(opts: RunOptions): Promise<RunResult> {
     owner: "replay",
     scoring: { model: compileModel(model), learning },
     scoreTriggers: true,
+    deliver: false,
   });
   const baselines = new Baselines();
   const incidents = new Map<number, IncidentState>();

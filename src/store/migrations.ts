@@ -240,6 +240,50 @@ migrations["0004_policy"] = {
   },
 };
 
+migrations["0005_escalation"] = {
+  async up(db: Kysely<unknown>) {
+    // Escalation snapshot (chain, step, fence) and a human's reassignment, on the incident.
+    await db.schema.alterTable("incidents").addColumn("escalation", "text").execute();
+    await db.schema.alterTable("incidents").addColumn("assignee", "text").execute();
+    // Timers carry data their handler checks (an escalation step's fence).
+    await db.schema.alterTable("timers").addColumn("payload", "text").execute();
+
+    // The outbox: written in the decision's transaction, delivered at least once, visibly.
+    await db.schema
+      .createTable("outbox")
+      .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+      .addColumn("incident_id", "integer", (c) => c.notNull())
+      .addColumn("channel", "text", (c) => c.notNull())
+      .addColumn("recipient", "text")
+      .addColumn("adhoc_url", "text")
+      .addColumn("message", "text", (c) => c.notNull())
+      .addColumn("idempotency_key", "text", (c) => c.notNull().unique())
+      .addColumn("status", "text", (c) => c.notNull())
+      .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
+      .addColumn("next_attempt_at", "bigint", (c) => c.notNull())
+      .addColumn("lease_until", "bigint")
+      .addColumn("last_error", "text")
+      .addColumn("created_at", "bigint", (c) => c.notNull())
+      .addColumn("sent_at", "bigint")
+      .execute();
+    await db.schema.createIndex("outbox_due").on("outbox").columns(["status", "next_attempt_at"]).execute();
+    await db.schema.createIndex("outbox_incident").on("outbox").columns(["incident_id", "id"]).execute();
+
+    // Signed links work once.
+    await db.schema
+      .createTable("link_uses")
+      .addColumn("token", "text", (c) => c.primaryKey())
+      .addColumn("used_at", "bigint", (c) => c.notNull())
+      .addColumn("incident_id", "integer", (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable("meta")
+      .addColumn("key", "text", (c) => c.primaryKey())
+      .addColumn("value", "text", (c) => c.notNull())
+      .execute();
+  },
+};
+
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
     return migrations;

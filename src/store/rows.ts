@@ -1,10 +1,13 @@
 import type { Selectable } from "kysely";
 import type { Alert, AlertStatus } from "../core/alert.js";
 import type { Incident, IncidentStatus, ResolveReason } from "../core/incident.js";
+import type { Escalation } from "../core/oncall/chain.js";
 import type { Route, RouteKind } from "../core/policy/types.js";
 import type { RuleOutcome } from "../core/scoring/learning.js";
 import type { Severity } from "../core/types.js";
 import type {
+  Delivery,
+  DeliveryStatus,
   Feedback,
   RouteFit,
   Silence,
@@ -13,7 +16,7 @@ import type {
   TimerKind,
   Verdict,
 } from "../engine/ports.js";
-import type { AlertsTable, IncidentsTable, TimersTable } from "./tables.js";
+import type { AlertsTable, IncidentsTable, OutboxTable, TimersTable } from "./tables.js";
 
 /** Row <-> domain mapping, shared by every dialect. Values were validated before they were written. */
 
@@ -43,6 +46,8 @@ export function incidentFromRow(r: Selectable<IncidentsTable>): Incident {
     scoredAt: numOrNull(r.scored_at),
     policyVersion: r.policy_version,
     route: r.route === null ? null : (JSON.parse(r.route) as Route),
+    escalation: r.escalation === null ? null : (JSON.parse(r.escalation) as Escalation),
+    assignee: r.assignee,
   };
 }
 
@@ -71,6 +76,8 @@ export function incidentToRow(i: Incident | Omit<Incident, "id">): Omit<Selectab
     scored_at: i.scoredAt,
     policy_version: i.policyVersion,
     route: i.route === null ? null : JSON.stringify(i.route),
+    escalation: i.escalation === null ? null : JSON.stringify(i.escalation),
+    assignee: i.assignee,
   };
 }
 
@@ -130,6 +137,7 @@ export function timerFromRow(r: Selectable<TimersTable>): Timer {
     attempts: r.attempts,
     leaseOwner: r.lease_owner,
     leaseUntil: numOrNull(r.lease_until),
+    payload: r.payload === null ? null : (JSON.parse(r.payload) as Record<string, unknown>),
   };
 }
 
@@ -218,5 +226,24 @@ export function silenceFromRow(r: {
     comment: r.comment,
     createdAt: Number(r.created_at),
     expiredAt: numOrNull(r.expired_at),
+  };
+}
+
+export function deliveryFromRow(r: Selectable<OutboxTable>): Delivery {
+  return {
+    id: Number(r.id),
+    incidentId: Number(r.incident_id),
+    channel: r.channel,
+    recipient: r.recipient,
+    adhocUrl: r.adhoc_url,
+    message: JSON.parse(r.message) as Delivery["message"],
+    idempotencyKey: r.idempotency_key,
+    status: r.status as DeliveryStatus,
+    attempts: r.attempts,
+    nextAttemptAt: Number(r.next_attempt_at),
+    leaseUntil: numOrNull(r.lease_until),
+    lastError: r.last_error,
+    createdAt: Number(r.created_at),
+    sentAt: numOrNull(r.sent_at),
   };
 }

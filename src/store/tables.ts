@@ -27,6 +27,8 @@ export interface IncidentsTable {
   scored_at: number | null;
   policy_version: string | null;
   route: string | null;
+  escalation: string | null;
+  assignee: string | null;
 }
 
 export interface AlertsTable {
@@ -81,6 +83,7 @@ export interface TimersTable {
   attempts: number;
   lease_owner: string | null;
   lease_until: number | null;
+  payload: string | null;
 }
 
 export interface SignalsTable {
@@ -157,7 +160,25 @@ export interface PoliciesTable {
   loaded_at: number;
 }
 
+export interface OutboxTable {
+  id: Generated<number>;
+  incident_id: number;
+  channel: string;
+  recipient: string | null;
+  adhoc_url: string | null;
+  message: string;
+  idempotency_key: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  lease_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  sent_at: number | null;
+}
+
 export interface Tables {
+  outbox: OutboxTable;
   decisions: DecisionsTable;
   silences: SilencesTable;
   policies: PoliciesTable;

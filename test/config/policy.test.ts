@@ -834,7 +834,7 @@ describe("the example config's policy", () => {
       EXAMPLE_TEXT.replace("default: { high: 0.7, medium: 0.35 }", "default: { high: 0.75, medium: 0.35 }"),
       EXAMPLE_TEXT.replace(
         "route: { kind: notify, channel: ops-feed }",
-        "route: { kind: notify, channel: ops-digest }",
+        "route: { kind: notify, channel: ops-maintenance }",
       ),
     ];
     const versions = edits.map((text) => {

@@ -5,12 +5,15 @@ import type { RuleOutcome } from "../../core/scoring/learning.js";
 import type {
   AlertHead,
   DecisionRecord,
+  Delivery,
+  DeliveryStatus,
   EventRecord,
   Feedback,
   FiringAlert,
   IncidentFilter,
   NewAlert,
   NewIncident,
+  OutboxEntry,
   Silence,
   Store,
   StoredDecision,
@@ -31,6 +34,8 @@ export interface MemoryStoreOptions {
   onClose?: (incident: Incident) => void;
   /** Every decision record as it is written (replay compares and reports them). */
   onDecision?: (record: DecisionRecord) => void;
+  /** Every notification as it is queued (simulate captures them). */
+  onEnqueue?: (entry: OutboxEntry) => void;
 }
 
 const timerKey = (kind: TimerKind, ref: number) => `${kind}\u0000${ref}`;
@@ -266,11 +271,127 @@ export class MemoryStore implements Store, Tx {
     return null;
   }
 
+  private readonly outbox = new Map<number, Delivery>();
+  private readonly outboxKeys = new Set<string>();
+  private nextDelivery = 1;
+  private readonly links = new Set<string>();
+  private readonly metaValues = new Map<string, string>();
+
+  enqueue(e: OutboxEntry): void {
+    if (this.outboxKeys.has(e.idempotencyKey)) return;
+    const id = this.nextDelivery++;
+    this.outboxKeys.add(e.idempotencyKey);
+    this.outbox.set(id, {
+      ...e,
+      id,
+      status: "pending",
+      attempts: 0,
+      leaseUntil: null,
+      lastError: null,
+      sentAt: null,
+    });
+    if (this.undo !== null) {
+      this.undo.push(() => {
+        this.outbox.delete(id);
+        this.outboxKeys.delete(e.idempotencyKey);
+      });
+    }
+    this.opts.onEnqueue?.(e);
+  }
+  finishDelivery(
+    id: number,
+    leaseUntil: number,
+    outcome:
+      | { status: "sent"; at: number }
+      | { status: "pending" | "failed"; nextAttemptAt: number; error: string },
+  ): boolean {
+    const d = this.outbox.get(id);
+    if (d === undefined || d.status !== "sending" || d.leaseUntil !== leaseUntil) return false;
+    this.outbox.set(
+      id,
+      outcome.status === "sent"
+        ? { ...d, status: "sent", sentAt: outcome.at, leaseUntil: null, lastError: null }
+        : {
+            ...d,
+            status: outcome.status,
+            nextAttemptAt: outcome.nextAttemptAt,
+            lastError: outcome.error,
+            leaseUntil: null,
+          },
+    );
+    return true;
+  }
+  useLink(token: string): boolean {
+    if (this.links.has(token)) return false;
+    this.links.add(token);
+    this.undo?.push(() => this.links.delete(token));
+    return true;
+  }
+  linkUsed(token: string): boolean {
+    return this.links.has(token);
+  }
+  claimDeliveries(now: number, leaseMs: number, limit: number): Delivery[] {
+    const due = [...this.outbox.values()]
+      .filter(
+        (d) =>
+          (d.status === "pending" && d.nextAttemptAt <= now) ||
+          (d.status === "sending" && (d.leaseUntil ?? 0) <= now),
+      )
+      .sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.id - b.id)
+      .slice(0, limit);
+    return due.map((d) => {
+      const claimed: Delivery = {
+        ...d,
+        status: "sending",
+        leaseUntil: now + leaseMs,
+        attempts: d.attempts + 1,
+      };
+      this.outbox.set(d.id, claimed);
+      return claimed;
+    });
+  }
+  deliveries(f: { status?: DeliveryStatus; incidentId?: number; limit: number }): Delivery[] {
+    return [...this.outbox.values()]
+      .filter(
+        (d) =>
+          (f.status === undefined || d.status === f.status) &&
+          (f.incidentId === undefined || d.incidentId === f.incidentId),
+      )
+      .sort((a, b) => b.id - a.id)
+      .slice(0, f.limit);
+  }
+  outboxStats(): { pending: number; oldestPendingAt: number | null; failed: number; sending: number } {
+    let pending = 0;
+    let failed = 0;
+    let sending = 0;
+    let oldest: number | null = null;
+    for (const d of this.outbox.values()) {
+      if (d.status === "pending") {
+        pending++;
+        if (oldest === null || d.createdAt < oldest) oldest = d.createdAt;
+      } else if (d.status === "failed") failed++;
+      else if (d.status === "sending") sending++;
+    }
+    return { pending, oldestPendingAt: oldest, failed, sending };
+  }
+  meta(key: string): string | null {
+    return this.metaValues.get(key) ?? null;
+  }
+  setMeta(key: string, value: string): void {
+    this.metaValues.set(key, value);
+  }
+
   insertEvent(_event: EventRecord): void {}
   addTimeline(_entry: TimelineEntry): void {}
   insertSignal(_signal: Signal): void {}
 
-  armTimer(kind: TimerKind, ref: number, dueAt: number, mode: "set" | "earliest"): void {
+  armTimer(
+    kind: TimerKind,
+    ref: number,
+    dueAt: number,
+    mode: "set" | "earliest",
+    payload: Record<string, unknown> | null = null,
+  ): void {
     const k = timerKey(kind, ref);
     const cur = this.timers.get(k);
     if (cur !== undefined && mode === "earliest" && cur.dueAt <= dueAt) return;
@@ -282,6 +403,7 @@ export class MemoryStore implements Store, Tx {
       attempts: 0,
       leaseOwner: null,
       leaseUntil: null,
+      payload,
     };
     this.put(this.timers, k, timer);
     this.heap.push(dueAt, k);
@@ -344,7 +466,7 @@ export class MemoryStore implements Store, Tx {
     }
   }
 
-  stats(): { timers: number; oldestDueTimer: number | null } {
+  stats(_now?: number): { timers: number; oldestDueTimer: number | null } {
     return { timers: this.timers.size, oldestDueTimer: this.nextTimerDue() };
   }
 

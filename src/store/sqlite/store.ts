@@ -8,6 +8,8 @@ import type { Incident } from "../../core/incident.js";
 import type { Signal } from "../../core/scoring/context.js";
 import type { RuleOutcome } from "../../core/scoring/learning.js";
 import type {
+  Delivery,
+  DeliveryStatus,
   Feedback,
   FiringAlert,
   IncidentFilter,
@@ -22,6 +24,7 @@ import { LATEST_MIGRATION, migrationProvider } from "../migrations.js";
 import {
   alertFromRow,
   decisionFromRow,
+  deliveryFromRow,
   feedbackFromRow,
   incidentFromRow,
   outcomeFromRow,
@@ -64,7 +67,10 @@ export class SqliteStore implements Store {
        RETURNING *`,
     );
     this.nextDueStmt = db.prepare("SELECT MIN(due_at) AS due FROM timers").pluck();
-    this.countTimersStmt = db.prepare("SELECT COUNT(*) AS n, MIN(due_at) AS oldest FROM timers");
+    // Lag counts timers nobody holds: unclaimed ones, and ones whose claimer's lease ran out.
+    this.countTimersStmt = db.prepare(
+      "SELECT COUNT(*) AS n, MIN(CASE WHEN lease_until IS NULL OR lease_until <= ? THEN due_at END) AS oldest FROM timers",
+    );
   }
 
   static async open(opts: SqliteOptions): Promise<SqliteStore> {
@@ -113,8 +119,8 @@ export class SqliteStore implements Store {
     return due === null ? null : Number(due);
   }
 
-  stats(): { timers: number; oldestDueTimer: number | null } {
-    const r = this.countTimersStmt.get() as { n: number; oldest: number | null };
+  stats(now: number): { timers: number; oldestDueTimer: number | null } {
+    const r = this.countTimersStmt.get(now) as { n: number; oldest: number | null };
     return { timers: r.n, oldestDueTimer: r.oldest === null ? null : Number(r.oldest) };
   }
 
@@ -297,6 +303,84 @@ export class SqliteStore implements Store {
     this.db.prepare("UPDATE silences SET expired_at = ? WHERE id = ? AND expired_at IS NULL").run(at, id);
     const r = this.db.prepare("SELECT * FROM silences WHERE id = ?").get(id);
     return r === undefined ? undefined : silenceFromRow(r as never);
+  }
+
+  claimDeliveries(now: number, leaseMs: number, limit: number): Delivery[] {
+    try {
+      return this.db
+        .prepare(
+          `UPDATE outbox SET status = 'sending', lease_until = ?, attempts = attempts + 1
+           WHERE id IN (SELECT id FROM outbox
+                        WHERE (status = 'pending' AND next_attempt_at <= ?) OR (status = 'sending' AND lease_until <= ?)
+                        ORDER BY next_attempt_at LIMIT ?)
+           RETURNING *`,
+        )
+        .all(now + leaseMs, now, now, limit)
+        .map((r) => deliveryFromRow(r as never))
+        .sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.id - b.id);
+    } catch (err) {
+      throw asStoreError(err);
+    }
+  }
+
+  deliveries(f: { status?: DeliveryStatus; incidentId?: number; limit: number }): Delivery[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (f.status !== undefined) {
+      where.push("status = ?");
+      args.push(f.status);
+    }
+    if (f.incidentId !== undefined) {
+      where.push("incident_id = ?");
+      args.push(f.incidentId);
+    }
+    const sql = `SELECT * FROM outbox ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
+    return this.db
+      .prepare(sql)
+      .all(...args, f.limit)
+      .map((r) => deliveryFromRow(r as never));
+  }
+
+  outboxStats(): { pending: number; oldestPendingAt: number | null; failed: number; sending: number } {
+    // One indexed count per status: sent rows (most of the table) are never scanned.
+    const count = (status: string) =>
+      this.db
+        .prepare("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox WHERE status = ?")
+        .get(status) as {
+        n: number;
+        oldest: number | null;
+      };
+    const pending = count("pending");
+    const r = {
+      pending: pending.n,
+      oldest: pending.oldest,
+      failed: count("failed").n,
+      sending: count("sending").n,
+    };
+    return {
+      pending: r.pending ?? 0,
+      oldestPendingAt: r.oldest === null ? null : Number(r.oldest),
+      failed: r.failed ?? 0,
+      sending: r.sending ?? 0,
+    };
+  }
+
+  linkUsed(token: string): boolean {
+    return this.db.prepare("SELECT 1 FROM link_uses WHERE token = ?").get(token) !== undefined;
+  }
+
+  meta(key: string): string | null {
+    return (
+      (this.db.prepare("SELECT value FROM meta WHERE key = ?").pluck().get(key) as string | undefined) ?? null
+    );
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db
+      .prepare(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      )
+      .run(key, value);
   }
 
   recordPolicy(version: string, text: string, at: number): void {

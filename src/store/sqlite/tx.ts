@@ -10,6 +10,7 @@ import type {
   Feedback,
   NewAlert,
   NewIncident,
+  OutboxEntry,
   TimelineEntry,
   Timer,
   TimerKind,
@@ -48,6 +49,8 @@ const INCIDENT_COLS = [
   "scored_at",
   "policy_version",
   "route",
+  "escalation",
+  "assignee",
 ];
 const ALERT_COLS = [
   "incident_id",
@@ -134,13 +137,31 @@ export class SqliteTx implements Tx {
       deleteIncidentScores: p("DELETE FROM scores WHERE incident_id = ?"),
       deleteIncidentFeedback: p("DELETE FROM feedback WHERE incident_id = ?"),
       armSet: p(
-        `INSERT INTO timers (kind, ref, due_at, attempts) VALUES (?, ?, ?, 0)
-         ON CONFLICT (kind, ref) DO UPDATE SET due_at = excluded.due_at, lease_owner = NULL, lease_until = NULL`,
+        `INSERT INTO timers (kind, ref, due_at, attempts, payload) VALUES (?, ?, ?, 0, ?)
+         ON CONFLICT (kind, ref) DO UPDATE SET due_at = excluded.due_at, lease_owner = NULL, lease_until = NULL,
+           payload = excluded.payload`,
       ),
       armEarliest: p(
-        `INSERT INTO timers (kind, ref, due_at, attempts) VALUES (?, ?, ?, 0)
-         ON CONFLICT (kind, ref) DO UPDATE SET due_at = excluded.due_at, lease_owner = NULL, lease_until = NULL
+        `INSERT INTO timers (kind, ref, due_at, attempts, payload) VALUES (?, ?, ?, 0, ?)
+         ON CONFLICT (kind, ref) DO UPDATE SET due_at = excluded.due_at, lease_owner = NULL, lease_until = NULL,
+           payload = excluded.payload
          WHERE excluded.due_at < timers.due_at`,
+      ),
+      enqueue: p(
+        `INSERT INTO outbox (incident_id, channel, recipient, adhoc_url, message, idempotency_key, status, attempts,
+                             next_attempt_at, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`,
+      ),
+      finishSent: p(
+        `UPDATE outbox SET status = 'sent', sent_at = ?, lease_until = NULL, last_error = NULL
+         WHERE id = ? AND status = 'sending' AND lease_until = ?`,
+      ),
+      finishOther: p(
+        `UPDATE outbox SET status = ?, next_attempt_at = ?, last_error = ?, lease_until = NULL
+         WHERE id = ? AND status = 'sending' AND lease_until = ?`,
+      ),
+      useLink: p(
+        "INSERT INTO link_uses (token, used_at, incident_id) VALUES (?, ?, ?) ON CONFLICT (token) DO NOTHING",
       ),
       cancelTimer: p("DELETE FROM timers WHERE kind = ? AND ref = ?"),
       finishTimer: p("DELETE FROM timers WHERE id = ? AND lease_owner = ?"),
@@ -156,7 +177,11 @@ export class SqliteTx implements Tx {
       deleteIncidentAlerts: p("DELETE FROM alerts WHERE incident_id = ?"),
       deleteIncidentTimeline: p("DELETE FROM timeline WHERE incident_id = ?"),
       deleteIncidentEvents: p("DELETE FROM events WHERE incident_id = ?"),
-      deleteIncidentTimers: p("DELETE FROM timers WHERE kind = 'incident_quiet' AND ref = ?"),
+      deleteIncidentTimers: p(
+        "DELETE FROM timers WHERE kind IN ('incident_quiet', 'escalation_step', 'ack_timeout') AND ref = ?",
+      ),
+      deleteIncidentOutbox: p("DELETE FROM outbox WHERE incident_id = ?"),
+      deleteIncidentLinks: p("DELETE FROM link_uses WHERE incident_id = ?"),
       deleteIncident: p("DELETE FROM incidents WHERE id = ?"),
     };
   }
@@ -324,8 +349,50 @@ export class SqliteTx implements Tx {
     return this.s.pruneSignals.run(before, limit).changes;
   }
 
-  armTimer(kind: TimerKind, ref: number, dueAt: number, mode: "set" | "earliest"): void {
-    (mode === "set" ? this.s.armSet : this.s.armEarliest).run(kind, ref, dueAt);
+  armTimer(
+    kind: TimerKind,
+    ref: number,
+    dueAt: number,
+    mode: "set" | "earliest",
+    payload: Record<string, unknown> | null = null,
+  ): void {
+    (mode === "set" ? this.s.armSet : this.s.armEarliest).run(
+      kind,
+      ref,
+      dueAt,
+      payload === null ? null : JSON.stringify(payload),
+    );
+  }
+
+  enqueue(e: OutboxEntry): void {
+    this.s.enqueue.run(
+      e.incidentId,
+      e.channel,
+      e.recipient,
+      e.adhocUrl,
+      JSON.stringify(e.message),
+      e.idempotencyKey,
+      e.nextAttemptAt,
+      e.createdAt,
+    );
+  }
+
+  finishDelivery(
+    id: number,
+    leaseUntil: number,
+    outcome:
+      | { status: "sent"; at: number }
+      | { status: "pending" | "failed"; nextAttemptAt: number; error: string },
+  ): boolean {
+    const r =
+      outcome.status === "sent"
+        ? this.s.finishSent.run(outcome.at, id, leaseUntil)
+        : this.s.finishOther.run(outcome.status, outcome.nextAttemptAt, outcome.error, id, leaseUntil);
+    return r.changes === 1;
+  }
+
+  useLink(token: string, incidentId: number, at: number): boolean {
+    return this.s.useLink.run(token, at, incidentId).changes === 1;
   }
 
   cancelTimer(kind: TimerKind, ref: number): void {
@@ -353,6 +420,8 @@ export class SqliteTx implements Tx {
       this.s.deleteIncidentFeedback.run(id);
       this.s.deleteIncidentEvents.run(id);
       this.s.deleteIncidentTimers.run(id);
+      this.s.deleteIncidentOutbox.run(id);
+      this.s.deleteIncidentLinks.run(id);
       this.s.deleteIncident.run(id);
     }
     return ids.length;

@@ -1,0 +1,177 @@
+import type { Config } from "../config/types.js";
+import type { Clock } from "../core/clock.js";
+import { makeChannel } from "../notify/index.js";
+import type { Channel, ChannelConfig, DeliveryResult } from "../notify/types.js";
+import type { Delivery, Store } from "./ports.js";
+
+/**
+ * The outbox worker. Rows move pending -> sending (leased until a deadline) -> sent | failed.
+ * Delivery is at least once: a worker that dies after sending but before marking the row sent
+ * leaves it leased; when the lease lapses it is sent again, with the same idempotency key.
+ */
+export interface DelivererOptions {
+  /** How long a claimed row is ours: a crashed sender's rows come back after this. */
+  leaseMs?: number;
+  batch?: number;
+  timeoutMs?: number;
+  /** Seeded in tests; Math.random otherwise (jitter only). */
+  random?: () => number;
+  observer?: {
+    delivered?(channel: string, attempts: number): void;
+    retried?(channel: string): void;
+    deadLettered?(channel: string): void;
+  };
+  /** Fault injection for the crash tests: throws at a controlled point. */
+  faults?: { afterClaim?: (d: Delivery) => void; afterSend?: (d: Delivery) => void };
+}
+
+const BASE_BACKOFF = 5_000;
+const MAX_BACKOFF = 10 * 60_000;
+
+export class Deliverer {
+  private channels = new Map<string, Channel>();
+  private readonly leaseMs: number;
+  private readonly batch: number;
+  private readonly timeoutMs: number;
+  private readonly random: () => number;
+  lastRunAt: number | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly config: () => Config,
+    private readonly opts: DelivererOptions = {},
+  ) {
+    this.leaseMs = opts.leaseMs ?? 60_000;
+    this.batch = opts.batch ?? 20;
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.random = opts.random ?? Math.random;
+  }
+
+  /** Claims what is due and sends it, in parallel; resolves when every outcome is recorded. */
+  async runOnce(): Promise<number> {
+    const claimed = this.store.claimDeliveries(this.clock.now(), this.leaseMs, this.batch);
+    await Promise.all(claimed.map((d) => this.deliver(d)));
+    this.lastRunAt = this.clock.now();
+    return claimed.length;
+  }
+
+  /** Runs until nothing is due now (tests on a virtual clock). */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await this.runOnce();
+      total += n;
+      if (n === 0) return total;
+    }
+  }
+
+  private async deliver(d: Delivery): Promise<void> {
+    this.opts.faults?.afterClaim?.(d);
+    const channel = this.channelFor(d);
+    const result: DeliveryResult =
+      channel === undefined
+        ? { kind: "failed", reason: `channel ${d.channel} is not configured` }
+        : await channel.send(d.message, this.timeoutMs);
+    this.opts.faults?.afterSend?.(d);
+    this.record(d, result);
+  }
+
+  private record(d: Delivery, result: DeliveryResult): void {
+    const now = this.clock.now();
+    const lease = d.leaseUntil as number;
+    const max = this.config().deliveryMaxAttempts;
+    const obs = this.opts.observer;
+    this.store.transaction((tx) => {
+      if (result.kind === "delivered") {
+        if (tx.finishDelivery(d.id, lease, { status: "sent", at: now }))
+          obs?.delivered?.(d.channel, d.attempts);
+        return;
+      }
+      const reason = result.reason;
+      if (result.kind === "failed" || d.attempts >= max) {
+        if (!tx.finishDelivery(d.id, lease, { status: "failed", nextAttemptAt: now, error: reason })) return;
+        obs?.deadLettered?.(d.channel);
+        tx.addTimeline({
+          incidentId: d.incidentId,
+          at: now,
+          kind: "delivery_failed",
+          actor: "pagewise",
+          detail: {
+            delivery: d.id,
+            channel: d.channel,
+            recipient: d.recipient,
+            attempts: d.attempts,
+            reason,
+          },
+        });
+        return;
+      }
+      // Exponential backoff with jitter, and never sooner than the channel asked (Retry-After).
+      const backoff =
+        Math.min(MAX_BACKOFF, BASE_BACKOFF * 2 ** (d.attempts - 1)) * (0.8 + 0.4 * this.random());
+      const wait = Math.max(backoff, result.afterMs ?? 0);
+      if (tx.finishDelivery(d.id, lease, { status: "pending", nextAttemptAt: now + wait, error: reason }))
+        obs?.retried?.(d.channel);
+    });
+  }
+
+  private channelFor(d: Delivery): Channel | undefined {
+    const key = d.adhocUrl === null ? d.channel : `adhoc:${d.adhocUrl}`;
+    let ch = this.channels.get(key);
+    if (ch !== undefined) return ch;
+    const config: ChannelConfig | undefined =
+      d.adhocUrl === null
+        ? this.config().channels.get(d.channel)
+        : { kind: "webhook", name: d.channel, url: d.adhocUrl, headers: {} };
+    if (config === undefined) return undefined;
+    ch = makeChannel(config);
+    this.channels.set(key, ch);
+    return ch;
+  }
+
+  /** After a config reload: channels are made again from the new settings. */
+  async reset(): Promise<void> {
+    const old = [...this.channels.values()];
+    this.channels = new Map();
+    await Promise.all(old.map((c) => c.close?.()));
+  }
+}
+
+/** The wall-clock loop around a Deliverer. */
+export class DeliveryWorker {
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = true;
+  private running: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly deliverer: Deliverer,
+    private readonly pollMs = 250,
+    private readonly onError: (err: unknown) => void = () => {},
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.deliverer
+        .drain()
+        .then(
+          () => undefined,
+          (err) => this.onError(err),
+        )
+        .finally(() => this.schedule());
+    }, this.pollMs);
+    this.timer.unref();
+  }
+}

@@ -1,0 +1,309 @@
+import type { Incident } from "../core/incident.js";
+import {
+  type Chain,
+  type EscalationEvent,
+  type Notify,
+  stepEscalation,
+  type Target,
+} from "../core/oncall/chain.js";
+import { routeText } from "../core/policy/explain.js";
+import type { Route } from "../core/policy/types.js";
+import type { ChannelConfig, Message, Recipient } from "../notify/types.js";
+import type { Tx } from "./ports.js";
+
+/**
+ * Carrying decisions out over time: escalation plans become a snapshot on the incident, one
+ * escalation timer, and outbox rows, all in the caller's transaction. Who is on call and how to
+ * reach people comes from the Directory (the config), looked up when a step fires.
+ */
+export interface Directory {
+  chain(name: string): Chain | undefined;
+  teamChain(team: string | null): string | null;
+  teamChannel(team: string | null): string | null;
+  onCall(schedule: string, at: number): string | null;
+  user(name: string): Recipient | undefined;
+  channel(name: string): ChannelConfig | undefined;
+  /** The email channel that carries mail to people (their own address as recipient). */
+  mailChannel(): string | null;
+}
+
+/** Facts a message needs beyond the incident, from the decision that sent it. */
+export interface MessageFacts {
+  decisionId: number | null;
+  score: number | null;
+  band: string | null;
+  rule: string | null;
+  rationale: string | null;
+  reasons: string[];
+  links: { href: string; text: string }[];
+}
+
+export interface DeliveryEnv {
+  now: number;
+  directory: Directory;
+  /** Signed one-time ack/resolve links for a recipient (null without a public URL). */
+  links(incidentId: number, recipient: string): { ack: string | null; resolve: string | null };
+  decisionUrl(decisionId: number): string | null;
+}
+
+/** A single destination of one notification. */
+interface Delivery {
+  channel: string;
+  recipient: Recipient | null;
+  adhocUrl: string | null;
+  key: string;
+}
+
+/** Applies an escalation event to the incident and carries the plan out. */
+export function escalate(
+  tx: Tx,
+  env: DeliveryEnv,
+  incident: Incident,
+  event: EscalationEvent,
+  facts: MessageFacts,
+): Incident {
+  const plan = stepEscalation(incident.escalation, event, env.now);
+  if (plan.stale) return incident;
+  if (plan.timer === null) {
+    tx.cancelTimer("escalation_step", incident.id);
+    tx.cancelTimer("ack_timeout", incident.id);
+  } else {
+    const other = plan.timer.kind === "escalation_step" ? "ack_timeout" : "escalation_step";
+    tx.cancelTimer(other, incident.id);
+    // The facts ride along, so a later step's messages say what the first one said.
+    tx.armTimer(plan.timer.kind, incident.id, plan.timer.dueAt, "set", { fence: plan.timer.fence, facts });
+  }
+  const next: Incident = { ...incident, escalation: plan.escalation };
+  const e = plan.escalation;
+  for (const n of plan.notify) {
+    for (const d of destinations(env, next, n, e?.fence ?? 0)) {
+      enqueue(tx, env, next, d, "page", facts, `step ${n.step + 1} of chain ${e?.chain.name ?? ""}`);
+    }
+  }
+  if (e !== null && e.state === "exhausted") {
+    tx.addTimeline({
+      incidentId: incident.id,
+      at: env.now,
+      kind: "escalation_exhausted",
+      actor: "pagewise",
+      detail: { chain: e.chain.name, rounds: e.round + 1 },
+    });
+  }
+  return next;
+}
+
+/** A triage or notify route: one message to the team's (or the route's) channel. */
+export function tell(tx: Tx, env: DeliveryEnv, incident: Incident, route: Route, facts: MessageFacts): void {
+  const channel =
+    route.kind === "triage"
+      ? (route.channel ?? env.directory.teamChannel(route.team ?? incident.team))
+      : route.kind === "notify"
+        ? (route.channel ?? env.directory.teamChannel(incident.team))
+        : null;
+  const kind = route.kind === "triage" ? "triage" : "notify";
+  if (channel === null || env.directory.channel(channel) === undefined) {
+    tx.addTimeline({
+      incidentId: incident.id,
+      at: env.now,
+      kind: "delivery_skipped",
+      actor: "pagewise",
+      detail: {
+        route: routeText(route),
+        reason:
+          channel === null ? "no channel for this team or route" : `channel ${channel} is not configured`,
+      },
+    });
+    return;
+  }
+  const key = `${incident.id}:${kind}:${facts.decisionId ?? env.now}:${channel}`;
+  enqueue(
+    tx,
+    env,
+    incident,
+    { channel, recipient: null, adhocUrl: null, key },
+    kind,
+    facts,
+    routeText(route),
+  );
+}
+
+/** Where one notified target's message goes: a channel, or each way a person can be reached. */
+function destinations(env: DeliveryEnv, incident: Incident, n: Notify, fence: number): Delivery[] {
+  const base = `${incident.id}:${fence}:${n.round}:${n.step}`;
+  const t: Target = n.target;
+  switch (t.kind) {
+    case "channel":
+      return [{ channel: t.channel, recipient: null, adhocUrl: null, key: `${base}:channel:${t.channel}` }];
+    case "user":
+      return personal(env, t.user, `${base}:user:${t.user}`, incident);
+    case "schedule": {
+      const user = env.directory.onCall(t.schedule, env.now);
+      return user === null ? [] : personal(env, user, `${base}:schedule:${t.schedule}:${user}`, incident);
+    }
+    default: {
+      const never: never = t;
+      return never;
+    }
+  }
+}
+
+/** A person is reached by every contact method Pagewise can deliver to. */
+function personal(env: DeliveryEnv, name: string, key: string, incident: Incident): Delivery[] {
+  const user = env.directory.user(name);
+  if (user === undefined) return [];
+  const out: Delivery[] = [];
+  const mail = env.directory.mailChannel();
+  if (user.email !== null && mail !== null)
+    out.push({ channel: mail, recipient: user, adhocUrl: null, key: `${key}:email` });
+  const chat = env.directory.teamChannel(incident.team);
+  if (user.slack !== null && chat !== null && env.directory.channel(chat)?.kind === "slack") {
+    out.push({ channel: chat, recipient: user, adhocUrl: null, key: `${key}:slack` });
+  }
+  if (user.webhook !== null)
+    out.push({ channel: "user-webhook", recipient: user, adhocUrl: user.webhook, key: `${key}:webhook` });
+  return out;
+}
+
+function enqueue(
+  tx: Tx,
+  env: DeliveryEnv,
+  incident: Incident,
+  d: Delivery,
+  kind: Message["kind"],
+  facts: MessageFacts,
+  note: string,
+): void {
+  const links =
+    d.recipient === null ? { ack: null, resolve: null } : env.links(incident.id, d.recipient.user);
+  const decision = facts.decisionId === null ? null : env.decisionUrl(facts.decisionId);
+  const message: Message = {
+    kind,
+    incidentId: incident.id,
+    idempotencyKey: d.key,
+    title: `[${incident.severity.toUpperCase()}] ${incident.summary}`,
+    summary: incident.summary,
+    status: incident.status,
+    service: incident.service,
+    team: incident.team,
+    severity: incident.severity,
+    score: facts.score,
+    band: facts.band,
+    rule: facts.rule,
+    rationale: facts.rationale,
+    reasons: facts.reasons,
+    links: decision === null ? facts.links : [...facts.links, { href: decision, text: "Decision" }],
+    ackUrl: links.ack,
+    resolveUrl: links.resolve,
+    recipient: d.recipient,
+    note,
+  };
+  tx.enqueue({
+    incidentId: incident.id,
+    channel: d.channel,
+    recipient: d.recipient?.user ?? null,
+    adhocUrl: d.adhocUrl,
+    message,
+    idempotencyKey: d.key,
+    createdAt: env.now,
+    nextAttemptAt: env.now,
+  });
+}
+
+/**
+ * What a decision starts: a page starts (or keeps) the escalation of its chain; a triage or
+ * notify tells a channel when the route changed to it; `also` routes of `continue` rules tell
+ * their channels once. Nothing is sent for muted decisions (the caller checks).
+ */
+export function carryOut(
+  tx: Tx,
+  env: DeliveryEnv,
+  incident: Incident,
+  prev: Route | null,
+  route: Route,
+  decision: { also: { route: Route }[] },
+  facts: MessageFacts,
+): Incident {
+  let next = incident;
+  const running =
+    incident.escalation !== null &&
+    (incident.escalation.state === "running" || incident.escalation.state === "acknowledged");
+  if (
+    route.kind === "page" &&
+    !running &&
+    incident.status !== "acknowledged" &&
+    incident.status !== "resolved"
+  ) {
+    const { name, chain } = chainFor(env, incident, route.chain);
+    if (chain === undefined) {
+      tx.addTimeline({
+        incidentId: incident.id,
+        at: env.now,
+        kind: "delivery_skipped",
+        actor: "pagewise",
+        detail: {
+          route: routeText(route),
+          reason: name === null ? "no escalation chain for this team" : `chain ${name} is not configured`,
+        },
+      });
+    } else {
+      next = escalate(tx, env, next, { kind: "start", chain, twoPerson: route.twoPerson }, facts);
+    }
+  } else if (
+    (route.kind === "triage" || route.kind === "notify") &&
+    (prev === null || prev.kind !== route.kind)
+  ) {
+    tell(tx, env, next, route, facts);
+  }
+  for (const a of decision.also) {
+    if (a.route.kind === "triage" || a.route.kind === "notify") tell(tx, env, next, a.route, facts);
+  }
+  return next;
+}
+
+/**
+ * Whose chain a page escalates: a person an incident was handed to is paged first, then their
+ * team's chain follows; otherwise the route's chain, else the owning team's.
+ */
+export function chainFor(
+  env: DeliveryEnv,
+  incident: Incident,
+  routeChain: string | null,
+): { name: string | null; chain: Chain | undefined } {
+  const teamName = routeChain ?? env.directory.teamChain(incident.team);
+  const team = teamName === null ? undefined : env.directory.chain(teamName);
+  if (incident.assignee === null) return { name: teamName, chain: team };
+  const user: Target = { kind: "user", user: incident.assignee };
+  const name = `handoff:${incident.assignee}`;
+  const chain: Chain =
+    team === undefined
+      ? { name, steps: [{ targets: [user], delayMs: HANDOFF_DELAY }], repeat: 2, ackTimeoutMs: null }
+      : {
+          name,
+          steps: [{ targets: [user], delayMs: team.steps[0]?.delayMs ?? HANDOFF_DELAY }, ...team.steps],
+          repeat: team.repeat,
+          ackTimeoutMs: team.ackTimeoutMs,
+        };
+  return { name, chain };
+}
+
+/** How long a person handed an incident (with no team chain behind them) has before a repeat. */
+const HANDOFF_DELAY = 5 * 60_000;
+
+export const NO_FACTS: MessageFacts = {
+  decisionId: null,
+  score: null,
+  band: null,
+  rule: null,
+  rationale: null,
+  reasons: [],
+  links: [],
+};
+
+/** An acknowledgement stops the chain (and arms the ack timeout); a resolve stops everything. */
+export function statusChanged(tx: Tx, env: DeliveryEnv | undefined, incident: Incident): Incident {
+  if (env === undefined || incident.escalation === null) return incident;
+  if (incident.status === "acknowledged")
+    return escalate(tx, env, incident, { kind: "acknowledged" }, NO_FACTS);
+  if (incident.status === "resolved") return escalate(tx, env, incident, { kind: "resolved" }, NO_FACTS);
+  return incident;
+}
