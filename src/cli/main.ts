@@ -136,6 +136,18 @@ program
     await auditVerify(opts);
   });
 
+program
+  .command("oncall")
+  .description("say who is on call for a schedule (now or --at a time), until when, and who is next")
+  .requiredOption("--config <file>", "config file (YAML)")
+  .requiredOption("--schedule <name>", "schedule name")
+  .option("--at <time>", "RFC 3339 time (default now)")
+  .option("--json", "print one JSON object")
+  .action(async (opts) => {
+    const { oncall } = await import("./oncall.js");
+    oncall(opts);
+  });
+
 const policy = program.command("policy").description("check a configuration before it goes live");
 policy
   .command("validate")

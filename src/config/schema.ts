@@ -95,6 +95,8 @@ const ServerSchema = T.Object(
     mail_channel: T.Optional(Name),
     /** Delivery attempts before a notification is dead-lettered. */
     delivery_max_attempts: T.Optional(T.Integer({ minimum: 1, maximum: 50 })),
+    /** Serve POST /-/sink/:name, a local webhook receiver for demos (never in production). */
+    demo_sink: T.Optional(T.Boolean()),
   },
   strict,
 );

@@ -85,6 +85,7 @@ export interface Config {
   linkTtlMs: number;
   mailChannel: string | null;
   deliveryMaxAttempts: number;
+  demoSink: boolean;
   /** The policy as loaded (JSON of the section), stored with every version that was active. */
   policyText: string;
   /** The file's text after ${VAR} substitution is NOT kept (secrets); this is its hash. */

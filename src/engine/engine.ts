@@ -15,7 +15,17 @@ import { type DeliveryEnv, statusChanged } from "./escalation.js";
 import { applyOverride, type Override } from "./handoff.js";
 import { applyEvents, type BatchOutcome } from "./ingest.js";
 import { type LinkClaims, LinkSigner } from "./links.js";
-import type { Feedback, IncidentFilter, RouteFit, Silence, Store, TimerKind, Tx, Verdict } from "./ports.js";
+import type {
+  Delivery,
+  Feedback,
+  IncidentFilter,
+  RouteFit,
+  Silence,
+  Store,
+  TimerKind,
+  Tx,
+  Verdict,
+} from "./ports.js";
 import { RoutingState } from "./routing.js";
 import { routingLabels } from "./scoring.js";
 import { runTimer } from "./timers.js";
@@ -164,6 +174,33 @@ export class Engine {
             },
       decisionUrl: (id) => (base === null ? null : `${base}/api/v1/decisions/${id}`),
     };
+  }
+
+  /** Sends a dead letter again (after its channel was fixed), noted on the incident's timeline. */
+  redeliver(id: number, by = "api"): Delivery {
+    const now = this.clock.now();
+    this.store.transaction((tx) => {
+      const d = this.store.delivery(id);
+      if (d === undefined) throw new PagewiseError("PW_NOT_FOUND", `delivery ${id} does not exist`);
+      if (!tx.retryDelivery(id, now)) {
+        throw new PagewiseError(
+          "PW_ILLEGAL_TRANSITION",
+          `delivery ${id} is ${d.status}; only a failed one is retried`,
+        );
+      }
+      tx.addTimeline({
+        incidentId: d.incidentId,
+        at: now,
+        kind: "delivery_retried",
+        actor: by,
+        detail: { delivery: id, channel: d.channel },
+      });
+    });
+    return this.store.delivery(id) as Delivery;
+  }
+
+  feedKey(schedule: string): string {
+    return this.links.feedKey(schedule);
   }
 
   /** What a signed link would do, without doing it (the confirmation page). */

@@ -75,10 +75,27 @@ export function escalate(
   }
   const next: Incident = { ...incident, escalation: plan.escalation };
   const e = plan.escalation;
+  const notified: { step: number; target: string; people: string[]; channels: string[] }[] = [];
   for (const n of plan.notify) {
-    for (const d of destinations(env, next, n, e?.fence ?? 0)) {
+    const ds = destinations(env, next, n, e?.fence ?? 0);
+    for (const d of ds)
       enqueue(tx, env, next, d, "page", facts, `step ${n.step + 1} of chain ${e?.chain.name ?? ""}`);
-    }
+    notified.push({
+      step: n.step + 1,
+      target: targetText(n.target),
+      people: [...new Set(ds.flatMap((d) => (d.recipient === null ? [] : [d.recipient.user])))],
+      channels: ds.map((d) => d.channel),
+    });
+  }
+  // Who was paged and how, so "why did this reach me" has an answer on the incident itself.
+  if (notified.length > 0 && e !== null) {
+    tx.addTimeline({
+      incidentId: incident.id,
+      at: env.now,
+      kind: "escalated",
+      actor: "pagewise",
+      detail: { chain: e.chain.name, round: e.round + 1, event: event.kind, notified },
+    });
   }
   if (e !== null && e.state === "exhausted") {
     tx.addTimeline({
@@ -125,6 +142,21 @@ export function tell(tx: Tx, env: DeliveryEnv, incident: Incident, route: Route,
     facts,
     routeText(route),
   );
+}
+
+function targetText(t: Target): string {
+  switch (t.kind) {
+    case "schedule":
+      return `on-call of ${t.schedule}`;
+    case "user":
+      return `user ${t.user}`;
+    case "channel":
+      return `channel ${t.channel}`;
+    default: {
+      const never: never = t;
+      return never;
+    }
+  }
 }
 
 /** Where one notified target's message goes: a channel, or each way a person can be reached. */

@@ -53,6 +53,11 @@ export class LinkSigner {
     return { ok: true, claims: { incidentId, action, recipient, expiresAt } };
   }
 
+  /** A calendar feed's key: calendar apps cannot send a bearer token, so the URL carries this. */
+  feedKey(schedule: string): string {
+    return this.mac(`ics:${schedule}`).slice(0, 32);
+  }
+
   private mac(body: string): string {
     return createHmac("sha256", this.secret).update(body).digest("base64url");
   }

@@ -40,6 +40,8 @@ export type TimelineKind =
   | "escalation_exhausted"
   | "delivery_skipped"
   | "delivery_failed"
+  | "delivery_retried"
+  | "escalated"
   | "reassigned"
   | "rerouted"
   | "reopened";
@@ -207,6 +209,8 @@ export interface Tx {
       | { status: "sent"; at: number }
       | { status: "pending" | "failed"; nextAttemptAt: number; error: string },
   ): boolean;
+  /** A dead letter goes back to pending with its attempts reset; false unless it was failed. */
+  retryDelivery(id: number, now: number): boolean;
   /** Marks a signed link used; false when it was used before. */
   useLink(token: string, incidentId: number, at: number): boolean;
   cancelTimer(kind: TimerKind, ref: number): void;
@@ -258,6 +262,7 @@ export interface Store {
   /** Leases due notifications (pending ones, and ones whose sender died mid-send). */
   claimDeliveries(now: number, leaseMs: number, limit: number): Delivery[];
   deliveries(filter: { status?: DeliveryStatus; incidentId?: number; limit: number }): Delivery[];
+  delivery(id: number): Delivery | undefined;
   outboxStats(): { pending: number; oldestPendingAt: number | null; failed: number; sending: number };
   meta(key: string): string | null;
   linkUsed(token: string): boolean;

@@ -111,6 +111,13 @@ function escalationTimer(tx: Tx, timer: Timer, env: TimerEnv): TimerNext {
     );
     return { kind: "done" };
   }
+  if (incident.status === "suppressed") {
+    // A muted incident pages no one: its escalation stops, and a later decision that lifts the
+    // mute and pages starts it again from the top.
+    if (incident.escalation?.fence === fence)
+      tx.saveIncident(escalate(tx, env.delivery, incident, { kind: "stopped" }, NO_FACTS));
+    return { kind: "done" };
+  }
   tx.saveIncident(escalate(tx, env.delivery, incident, { kind: "step_due", fence }, facts));
   return { kind: "done" };
 }

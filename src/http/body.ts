@@ -35,6 +35,20 @@ export function registerBodyParsers(app: FastifyInstance): void {
   });
 }
 
+/** A form post (HTML pages); JSON endpoints refuse it as "not an object". */
+export class FormBody {
+  constructor(readonly fields: URLSearchParams) {}
+}
+
+/** Only the signed-link pages take forms (a bare button), so only their plugin registers this. */
+export function registerFormParser(app: FastifyInstance): void {
+  app.addContentTypeParser(
+    "application/x-www-form-urlencoded",
+    { parseAs: "string", bodyLimit: 4096 },
+    (_req, body, done) => done(null, new FormBody(new URLSearchParams(body as string))),
+  );
+}
+
 /** Marks a body that arrived as JSON Lines (only /ingest/events accepts it). */
 export class NdjsonBody {
   constructor(readonly items: unknown[]) {}

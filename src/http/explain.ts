@@ -1,9 +1,25 @@
-import { explainDecision, routeFromJson } from "../core/policy/explain.js";
+import { explainDecision, routeFromJson, routeText } from "../core/policy/explain.js";
 import type { Decision } from "../core/policy/types.js";
 import type { StoredDecision } from "../engine/ports.js";
 
 /** The explanation text of a stored decision record (its body keeps the decision's fields). */
 export function explainStored(d: StoredDecision): string {
+  const o = d.body.override as
+    | {
+        action: string;
+        author: string;
+        reason: string;
+        to: { team: string | null; assignee: string | null; route: Record<string, unknown> };
+      }
+    | undefined;
+  if (o !== undefined) {
+    const owner = o.to.assignee ?? (o.to.team === null ? "no team" : `team ${o.to.team}`);
+    const what =
+      o.action === "reassign"
+        ? `Handed over to ${owner}`
+        : `Rerouted to ${routeText(routeFromJson(o.to.route))}`;
+    return `${what} by ${o.author} (a human override, not the policy): ${o.reason}`;
+  }
   const b = d.body as {
     decision: {
       policy_version: string;

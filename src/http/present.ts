@@ -2,7 +2,7 @@ import type { Alert } from "../core/alert.js";
 import type { Incident } from "../core/incident.js";
 import { routeJson } from "../core/policy/explain.js";
 import { toIso, toIsoOrNull } from "../core/time.js";
-import type { Feedback, StoredDecision, TimelineRow } from "../engine/ports.js";
+import type { Delivery, Feedback, StoredDecision, TimelineRow } from "../engine/ports.js";
 
 /** Domain objects as JSON on the wire: snake_case keys, RFC 3339 times. */
 
@@ -33,11 +33,45 @@ export function incidentJson(i: Incident) {
         : { value: round(i.score), model_version: i.scoreModel, scored_at: toIsoOrNull(i.scoredAt) },
     route: i.route === null ? null : routeJson(i.route),
     policy_version: i.policyVersion,
+    assignee: i.assignee,
+    escalation:
+      i.escalation === null
+        ? null
+        : {
+            chain: i.escalation.chain.name,
+            state: i.escalation.state,
+            step: i.escalation.step + 1,
+            steps: i.escalation.chain.steps.length,
+            round: i.escalation.round + 1,
+            rounds: i.escalation.chain.repeat + 1,
+            two_person: i.escalation.twoPerson,
+            started_at: toIso(i.escalation.startedAt),
+          },
+  };
+}
+
+/** An outbox row as the API shows it; an ad-hoc URL (a person's webhook) is not shown: it may hold a secret. */
+export function deliveryJson(d: Delivery) {
+  return {
+    id: d.id,
+    incident_id: d.incidentId,
+    channel: d.channel,
+    recipient: d.recipient,
+    kind: d.message.kind,
+    title: d.message.title,
+    status: d.status,
+    attempts: d.attempts,
+    idempotency_key: d.idempotencyKey,
+    created_at: toIso(d.createdAt),
+    next_attempt_at: d.status === "pending" ? toIso(d.nextAttemptAt) : null,
+    sent_at: toIsoOrNull(d.sentAt),
+    last_error: d.lastError,
   };
 }
 
 /** A decision's score, as the incident's score history shows it (read from the decision record). */
 export function scoreJson(d: StoredDecision) {
+  if (d.body.score === undefined) return null;
   const score = d.body.score as { value: number; model_version: string; contributions: unknown[] };
   return {
     decision_id: d.id,

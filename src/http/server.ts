@@ -3,14 +3,18 @@ import type { Logger } from "pino";
 import type { Config } from "../config/types.js";
 import { PagewiseError } from "../core/errors.js";
 import type { Engine } from "../engine/engine.js";
-import { registerBodyParsers } from "./body.js";
+import { registerBodyParsers, registerFormParser } from "./body.js";
 import { sendError } from "./errors.js";
 import type { Metrics } from "./metrics.js";
+import { deliveryRoutes } from "./routes/deliveries.js";
 import { healthRoutes } from "./routes/health.js";
 import { incidentRoutes } from "./routes/incidents.js";
 import { ingestRoutes } from "./routes/ingest.js";
+import { linkRoutes } from "./routes/links.js";
 import { pagerDutyRoutes } from "./routes/pagerduty.js";
 import { policyRoutes } from "./routes/policy.js";
+import { scheduleRoutes } from "./routes/schedules.js";
+import { sinkRoutes } from "./routes/sink.js";
 
 export interface ServerDeps {
   engine: Engine;
@@ -51,5 +55,13 @@ export function buildServer({ engine, metrics, logger, reload = null }: ServerDe
   pagerDutyRoutes(app, engine, metrics);
   incidentRoutes(app, engine);
   policyRoutes(app, engine, reload);
+  // Encapsulated: the form parser applies to the link pages only, JSON endpoints still say 415.
+  app.register(async (links) => {
+    registerFormParser(links);
+    linkRoutes(links, engine);
+  });
+  deliveryRoutes(app, engine);
+  scheduleRoutes(app, engine);
+  if (engine.config.demoSink) sinkRoutes(app, engine);
   return app;
 }

@@ -105,7 +105,8 @@ export function stepEscalation(current: Escalation | null, ev: EscalationEvent, 
         round++;
         step = 0;
       }
-      return notifyStep({ ...current, step, round }, now, false);
+      // A new round starts from the top: a two-person escalation pages two people again.
+      return notifyStep({ ...current, step, round }, now, step === 0 && current.twoPerson);
     }
     case "acknowledged": {
       if (current === null || current.state === "stopped") return nothing(current);

@@ -59,3 +59,27 @@ export function shifts(schedule: Schedule, from: number, to: number): Shift[] {
   });
   return out;
 }
+
+/** How far ahead "until when" and "who is next" look (a month covers weekly rotations). */
+const LOOKAHEAD = 35 * 86_400_000;
+
+/** Who is on call at `at`, until when, and who comes next: the answer a responder wants. */
+export interface OnCallAnswer extends OnCall {
+  /** End of the current shift; null when nobody is on call or it lasts past the lookahead. */
+  until: number | null;
+  next: { user: string; start: number } | null;
+}
+
+export function onCallAnswer(schedule: Schedule, at: number): OnCallAnswer {
+  const now = onCallAt(schedule, at);
+  const ahead = shifts(schedule, at, at + LOOKAHEAD);
+  const first = ahead[0];
+  const current = now.user !== null && first !== undefined && first.start === at ? first : undefined;
+  const until = current === undefined || current.end >= at + LOOKAHEAD ? null : current.end;
+  const upcoming = ahead.find((s) => s.start > at && s.user !== now.user);
+  return {
+    ...now,
+    until,
+    next: upcoming === undefined ? null : { user: upcoming.user, start: upcoming.start },
+  };
+}

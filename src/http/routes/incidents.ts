@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
-import { PagewiseError } from "../../core/errors.js";
+import { compileRoute } from "../../config/policy.js";
+import { PagewiseError, type Problem } from "../../core/errors.js";
 import { INCIDENT_STATUSES, type IncidentStatus } from "../../core/incident.js";
 import type { Engine } from "../../engine/engine.js";
 import type { RouteFit, Verdict } from "../../engine/ports.js";
@@ -26,6 +27,24 @@ const validateFeedback = compile<{ verdict: Verdict; route_fit?: RouteFit; note?
     route_fit: { enum: ["too_high", "right", "too_low"] },
     note: { type: "string", maxLength: 4000 },
   },
+});
+
+const reason = { type: "string", minLength: 1, maxLength: 2000, pattern: "\\S" } as const;
+const validateReassign = compile<{ to_user?: string; to_team?: string; reason: string }>({
+  type: "object",
+  required: ["reason"],
+  additionalProperties: false,
+  properties: {
+    to_user: { type: "string", minLength: 1 },
+    to_team: { type: "string", minLength: 1 },
+    reason,
+  },
+});
+const validateReroute = compile<{ route: unknown; reason: string }>({
+  type: "object",
+  required: ["route", "reason"],
+  additionalProperties: false,
+  properties: { route: { type: "object" }, reason },
 });
 
 /** The incident API (API tokens only; a source's ingest key cannot read). */
@@ -67,7 +86,7 @@ export function incidentRoutes(app: FastifyInstance, engine: Engine): void {
         ...incidentJson(incident),
         alerts: alerts.map(alertJson),
         timeline: timeline.map(timelineJson),
-        scores: scores.map(scoreJson),
+        scores: scores.flatMap((d) => scoreJson(d) ?? []),
         decisions: scores.map((d) => decisionRecordJson(d, explainStored(d))),
         feedback: feedback.map(feedbackJson),
       },
@@ -98,10 +117,65 @@ export function incidentRoutes(app: FastifyInstance, engine: Engine): void {
     return reply.code(201).send({ feedback: feedbackJson(f) });
   });
 
+  // Handoffs: a human decision with an author and a reason, recorded in the decision chain.
+  app.post("/api/v1/incidents/:id/reassign", async (request) => {
+    const token = tokenFor(engine.config, request, "responder");
+    const id = incidentId(request.params);
+    const body = request.body ?? {};
+    if (!validateReassign(body)) throw invalid("the reassignment", ajvProblems(validateReassign.errors));
+    const problems: Problem[] = [];
+    if ((body.to_user === undefined) === (body.to_team === undefined))
+      problems.push({ path: "", reason: "give exactly one of to_user and to_team" });
+    if (body.to_user !== undefined && !engine.config.users.has(body.to_user))
+      problems.push({ path: "to_user", reason: `unknown user "${body.to_user}"` });
+    if (body.to_team !== undefined && !engine.config.teams.has(body.to_team))
+      problems.push({ path: "to_team", reason: `unknown team "${body.to_team}"` });
+    if (problems.length > 0) throw invalid("the reassignment", problems);
+    const to = body.to_user !== undefined ? { user: body.to_user } : { team: body.to_team as string };
+    return {
+      incident: incidentJson(
+        engine.override(id, { kind: "reassign", to, author: token.name, reason: body.reason }),
+      ),
+    };
+  });
+
+  app.post("/api/v1/incidents/:id/reroute", async (request) => {
+    const token = tokenFor(engine.config, request, "responder");
+    const id = incidentId(request.params);
+    const body = request.body ?? {};
+    if (!validateReroute(body)) throw invalid("the reroute", ajvProblems(validateReroute.errors));
+    const c = engine.config;
+    const problems: Problem[] = [];
+    const route = compileRoute(
+      body.route,
+      problems,
+      {
+        teams: new Set(c.teams.keys()),
+        services: new Set(c.services.keys()),
+        sources: new Set(c.sources.keys()),
+        chains: new Set(c.chains.keys()),
+        channels: new Set(c.channels.keys()),
+      },
+      "route",
+    );
+    if (route?.kind === "runbook" || route?.kind === "validate")
+      problems.push({ path: "route.kind", reason: "a human reroute takes page, triage, notify or suppress" });
+    if (route === undefined || problems.length > 0) throw invalid("the reroute", problems);
+    return {
+      incident: incidentJson(
+        engine.override(id, { kind: "reroute", route, author: token.name, reason: body.reason }),
+      ),
+    };
+  });
+
   app.post("/api/v1/incidents/:id/resolve", async (request) => {
     const token = tokenFor(engine.config, request, "responder");
     return { incident: incidentJson(engine.resolve(incidentId(request.params), token.name)) };
   });
+}
+
+function invalid(what: string, problems: Problem[]): PagewiseError {
+  return new PagewiseError("PW_INVALID_BODY", `${what} is not valid; nothing changed`, problems);
 }
 
 function incidentId(params: unknown): number {

@@ -327,6 +327,16 @@ export class MemoryStore implements Store, Tx {
     this.undo?.push(() => this.links.delete(token));
     return true;
   }
+  retryDelivery(id: number, now: number): boolean {
+    const d = this.outbox.get(id);
+    if (d === undefined || d.status !== "failed") return false;
+    this.outbox.set(id, { ...d, status: "pending", attempts: 0, nextAttemptAt: now, leaseUntil: null });
+    this.undo?.push(() => this.outbox.set(id, d));
+    return true;
+  }
+  delivery(id: number): Delivery | undefined {
+    return this.outbox.get(id);
+  }
   linkUsed(token: string): boolean {
     return this.links.has(token);
   }

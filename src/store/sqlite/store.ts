@@ -323,6 +323,11 @@ export class SqliteStore implements Store {
     }
   }
 
+  delivery(id: number): Delivery | undefined {
+    const row = this.db.prepare("SELECT * FROM outbox WHERE id = ?").get(id);
+    return row === undefined ? undefined : deliveryFromRow(row as never);
+  }
+
   deliveries(f: { status?: DeliveryStatus; incidentId?: number; limit: number }): Delivery[] {
     const where: string[] = [];
     const args: (string | number)[] = [];

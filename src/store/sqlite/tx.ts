@@ -156,6 +156,9 @@ export class SqliteTx implements Tx {
         `UPDATE outbox SET status = 'sent', sent_at = ?, lease_until = NULL, last_error = NULL
          WHERE id = ? AND status = 'sending' AND lease_until = ?`,
       ),
+      retryDelivery: p(
+        "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_until = NULL WHERE id = ? AND status = 'failed'",
+      ),
       finishOther: p(
         `UPDATE outbox SET status = ?, next_attempt_at = ?, last_error = ?, lease_until = NULL
          WHERE id = ? AND status = 'sending' AND lease_until = ?`,
@@ -389,6 +392,10 @@ export class SqliteTx implements Tx {
         ? this.s.finishSent.run(outcome.at, id, leaseUntil)
         : this.s.finishOther.run(outcome.status, outcome.nextAttemptAt, outcome.error, id, leaseUntil);
     return r.changes === 1;
+  }
+
+  retryDelivery(id: number, now: number): boolean {
+    return this.s.retryDelivery.run(now, id).changes === 1;
   }
 
   useLink(token: string, incidentId: number, at: number): boolean {
