@@ -16,6 +16,9 @@ export interface EscalationRefs {
 
 type Obj = Record<string, unknown>;
 
+/** A step's delay and an ack timeout: shorter would page in a tight loop on a chain that repeats. */
+const MIN_WAIT = 60_000;
+
 class Check {
   constructor(private readonly problems: Problem[]) {}
 
@@ -46,9 +49,10 @@ class Check {
     return v;
   }
 
-  duration(v: unknown, path: string): number | undefined {
+  duration(v: unknown, path: string, min = 0): number | undefined {
     const ms = typeof v === "string" ? parseDuration(v) : null;
     if (ms === null) return this.bad(path, "must be a duration such as 5m");
+    if (ms < min) return this.bad(path, `must be at least ${min / 60_000}m`);
     return ms;
   }
 
@@ -81,7 +85,11 @@ class Check {
   }
 }
 
-export function compileChannels(raw: unknown, problems: Problem[]): Map<string, ChannelConfig> {
+export function compileChannels(
+  raw: unknown,
+  problems: Problem[],
+  declared = new Set<string>(),
+): Map<string, ChannelConfig> {
   const c = new Check(problems);
   const out = new Map<string, ChannelConfig>();
   for (const [v, path] of c.list(raw, "channels")) {
@@ -100,17 +108,20 @@ export function compileChannels(raw: unknown, problems: Problem[]): Map<string, 
       "routing_key",
       "method",
       "body",
+      "update",
     ]);
     if (o === undefined) continue;
     const name = c.name(o.name, `${path}.name`);
-    if (name !== undefined && out.has(name)) c.bad(`${path}.name`, `duplicate channel "${name}"`);
+    if (name !== undefined && declared.has(name)) c.bad(`${path}.name`, `duplicate channel "${name}"`);
+    // Claimed even when broken, so chains that name it are not blamed for its problem.
+    if (name !== undefined) declared.add(name);
     const allowed: Record<string, string[]> = {
       webhook: ["url", "headers"],
       slack: ["url"],
       teams: ["url"],
       email: ["host", "port", "secure", "user", "pass", "from", "to"],
       pagerduty: ["url", "routing_key"],
-      ticket: ["url", "method", "headers", "body"],
+      ticket: ["url", "method", "headers", "body", "update"],
     };
     const kind = o.kind;
     if (typeof kind !== "string" || !(kind in allowed)) {
@@ -180,9 +191,12 @@ function channel(c: Check, kind: string, o: Obj, path: string, name: string): Ch
       const body = c.str(o.body, `${path}.body`);
       if (url === undefined || body === undefined) return undefined;
       // A template that cannot render is a config error now, not a dead letter at 3 a.m.
+      const update = o.update === undefined ? null : ticketUpdate(c, o.update, `${path}.update`);
       const broken = checkTicketTemplates(url, body);
       if (broken !== null) return c.bad(`${path}.body`, broken);
+      if (update === undefined) return undefined;
       return {
+        update,
         kind,
         name,
         url,
@@ -194,6 +208,24 @@ function channel(c: Check, kind: string, o: Obj, path: string, name: string): Ch
     default:
       return undefined;
   }
+}
+
+function ticketUpdate(
+  c: Check,
+  v: unknown,
+  path: string,
+): { url: string; method: "POST" | "PUT" | "PATCH"; body: string } | undefined {
+  const o = c.obj(v, path, ["url", "method", "body"]);
+  if (o === undefined) return undefined;
+  const url = c.url(o.url, `${path}.url`);
+  const method = o.method === undefined ? "POST" : o.method;
+  if (method !== "POST" && method !== "PUT" && method !== "PATCH")
+    return c.bad(`${path}.method`, "must be POST, PUT or PATCH");
+  const body = c.str(o.body, `${path}.body`);
+  if (url === undefined || body === undefined) return undefined;
+  const broken = checkTicketTemplates(url, body);
+  if (broken !== null) return c.bad(`${path}.body`, broken);
+  return { url, method, body };
 }
 
 export function compileChains(raw: unknown, problems: Problem[], refs: EscalationRefs): Map<string, Chain> {
@@ -233,7 +265,7 @@ export function compileChains(raw: unknown, problems: Problem[], refs: Escalatio
                 : { kind: k, channel: n },
           );
       }
-      const delayMs = s.delay === undefined ? 5 * 60_000 : c.duration(s.delay, `${sp}.delay`);
+      const delayMs = s.delay === undefined ? 5 * 60_000 : c.duration(s.delay, `${sp}.delay`, MIN_WAIT);
       if (delayMs !== undefined) steps.push({ targets, delayMs });
     }
     const repeat = o.repeat === undefined ? 0 : o.repeat;
@@ -241,7 +273,7 @@ export function compileChains(raw: unknown, problems: Problem[], refs: Escalatio
       c.bad(`${path}.repeat`, "must be a whole number from 0 to 100");
     }
     const ackTimeoutMs =
-      o.ack_timeout === undefined ? null : c.duration(o.ack_timeout, `${path}.ack_timeout`);
+      o.ack_timeout === undefined ? null : c.duration(o.ack_timeout, `${path}.ack_timeout`, MIN_WAIT);
     if (name !== undefined) {
       out.set(name, {
         name,

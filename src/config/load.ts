@@ -287,16 +287,17 @@ function build(file: ConfigFile, problems: Problem[], hash: string, policyFromFi
   const { users, schedules } = compileOnCall({ users: file.users, schedules: file.schedules }, problems, {
     teams: new Set(teams.keys()),
   });
-  const channels = compileChannels(file.channels, problems);
+  const channelNames = new Set<string>();
+  const channels = compileChannels(file.channels, problems, channelNames);
   const chains = compileChains(file.chains, problems, {
     users: new Set(users.keys()),
     schedules: new Set(schedules.keys()),
-    channels: new Set(channels.keys()),
+    channels: channelNames,
   });
   (file.teams ?? []).forEach((t, i) => {
     if (t.chain !== undefined && !chains.has(t.chain))
       problems.push({ path: `teams[${i}].chain`, reason: `unknown chain "${t.chain}"` });
-    if (t.channel !== undefined && !channels.has(t.channel)) {
+    if (t.channel !== undefined && !channelNames.has(t.channel)) {
       problems.push({ path: `teams[${i}].channel`, reason: `unknown channel "${t.channel}"` });
     }
   });
@@ -311,7 +312,7 @@ function build(file: ConfigFile, problems: Problem[], hash: string, policyFromFi
     services: new Set(services.keys()),
     sources: new Set(sources.keys()),
     chains: new Set(chains.keys()),
-    channels: new Set(channels.keys()),
+    channels: channelNames,
   });
 
   return {

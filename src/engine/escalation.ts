@@ -277,6 +277,10 @@ export function carryOut(
           reason: name === null ? "no escalation chain for this team" : `chain ${name} is not configured`,
         },
       });
+      // A page that can reach nobody still tells the team's channel, where someone may see it.
+      if (env.directory.teamChannel(incident.team) !== null) {
+        tell(tx, env, next, { kind: "triage", team: null, channel: null }, facts);
+      }
     } else {
       next = escalate(tx, env, next, { kind: "start", chain, twoPerson: route.twoPerson }, facts);
     }
@@ -333,9 +337,36 @@ export const NO_FACTS: MessageFacts = {
 
 /** An acknowledgement stops the chain (and arms the ack timeout); a resolve stops everything. */
 export function statusChanged(tx: Tx, env: DeliveryEnv | undefined, incident: Incident): Incident {
-  if (env === undefined || incident.escalation === null) return incident;
-  if (incident.status === "acknowledged")
-    return escalate(tx, env, incident, { kind: "acknowledged" }, NO_FACTS);
-  if (incident.status === "resolved") return escalate(tx, env, incident, { kind: "resolved" }, NO_FACTS);
-  return incident;
+  if (env === undefined) return incident;
+  const status = incident.status;
+  if (status !== "acknowledged" && status !== "resolved") return incident;
+  const next =
+    incident.escalation === null ? incident : escalate(tx, env, incident, { kind: status }, NO_FACTS);
+  announce(tx, env, next, status);
+  return next;
+}
+
+/**
+ * Channels that were told about an incident hear that it was acknowledged or resolved: the second
+ * person of a two-person page stops looking, a PagerDuty forward acknowledges or resolves.
+ */
+function announce(tx: Tx, env: DeliveryEnv, incident: Incident, status: "acknowledged" | "resolved"): void {
+  const by = status === "acknowledged" ? incident.acknowledgedBy : incident.resolvedBy;
+  const reason =
+    status === "resolved" && incident.resolveReason !== null ? ` (${incident.resolveReason})` : "";
+  for (const channel of tx.notifiedChannels(incident.id)) {
+    const config = env.directory.channel(channel);
+    // A ticket system without an update template would get a second ticket: skip it.
+    if (config === undefined || (config.kind === "ticket" && !config.update)) continue;
+    const key = `${incident.id}:update:${status}:${env.now}:${channel}`;
+    enqueue(
+      tx,
+      env,
+      incident,
+      { channel, recipient: null, adhocUrl: null, key },
+      "update",
+      NO_FACTS,
+      `${status} by ${by ?? "pagewise"}${reason}`,
+    );
+  }
 }

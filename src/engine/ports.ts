@@ -209,6 +209,8 @@ export interface Tx {
       | { status: "sent"; at: number }
       | { status: "pending" | "failed"; nextAttemptAt: number; error: string },
   ): boolean;
+  /** Channels (not people) an incident's messages went to, for status updates. */
+  notifiedChannels(incidentId: number): string[];
   /** A dead letter goes back to pending with its attempts reset; false unless it was failed. */
   retryDelivery(id: number, now: number): boolean;
   /** Marks a signed link used; false when it was used before. */

@@ -105,9 +105,11 @@ export class TicketChannel implements Channel {
   send(message: Message, timeoutMs: number): Promise<DeliveryResult> {
     return guard(async () => {
       const fields = ticketFields(message);
-      const url = renderUrl(this.config.url, fields);
+      // A status update uses the update templates when there are some; otherwise it creates like the rest.
+      const t = message.kind === "update" && this.config.update ? this.config.update : this.config;
+      const url = renderUrl(t.url, fields);
       if (!url.ok) return { kind: "failed", reason: url.reason };
-      const body = renderBody(this.config.body, fields);
+      const body = renderBody(t.body, fields);
       if (!body.ok) return { kind: "failed", reason: body.reason };
       let headers: Record<string, string>;
       try {
@@ -115,7 +117,7 @@ export class TicketChannel implements Channel {
       } catch (err) {
         return { kind: "failed", reason: `bad header: ${(err as Error).message}` };
       }
-      return send({ url: url.text, method: this.config.method, headers, body: body.text, timeoutMs });
+      return send({ url: url.text, method: t.method, headers, body: body.text, timeoutMs });
     });
   }
 }

@@ -74,6 +74,8 @@ export type ChannelConfig =
       headers: Record<string, string>;
       /** A JSON template; {{field}} is replaced with the message's field (JSON-escaped). */
       body: string;
+      /** Acknowledged / resolved updates (e.g. a comment on PW-{{incident_id}}); none: updates are not sent. */
+      update?: { url: string; method: "POST" | "PUT" | "PATCH"; body: string } | null;
     };
 
 export interface Channel {

@@ -65,6 +65,28 @@ describe("ticket channel", () => {
     expect(fields.customfield_band).toBe("high");
   });
 
+  it("sends a status update through the update templates, and creates with the main ones", async () => {
+    peer = await httpPeer({ status: 201 });
+    const config = {
+      ...ticket(`${peer.url}/issue`),
+      update: {
+        url: `${peer.url}/issue/PW-{{incident_id}}/comment`,
+        method: "PUT" as const,
+        body: '{"body": "{{note}}", "status": {{status}}}',
+      },
+    };
+    const ch = makeChannel(config);
+    await ch.send(sampleMessage({ kind: "update", status: "acknowledged", note: "acknowledged by alice" }), 2000);
+    await ch.send(sampleMessage(), 2000);
+    const [update, create] = peer.requests;
+    expect(update?.method).toBe("PUT");
+    expect(update?.url).toBe("/hook/issue/PW-42/comment");
+    expect(JSON.parse(update?.body ?? "")).toEqual({ body: "acknowledged by alice", status: "acknowledged" });
+    expect(create?.method).toBe("POST");
+    expect(create?.url).toBe("/hook/issue");
+    expect((JSON.parse(create?.body ?? "") as { fields: object }).fields).toBeDefined();
+  });
+
   it("escapes quotes, backslashes, newlines and control characters, and never re-reads a value", async () => {
     peer = await httpPeer({ status: 201 });
     const title = 'He said "stop"\\ now\nsecond line\ttab\u0001 {{rationale}}';

@@ -327,6 +327,13 @@ export class MemoryStore implements Store, Tx {
     this.undo?.push(() => this.links.delete(token));
     return true;
   }
+  notifiedChannels(incidentId: number): string[] {
+    const out = new Set<string>();
+    for (const d of this.outbox.values()) {
+      if (d.incidentId === incidentId && d.recipient === null && d.adhocUrl === null) out.add(d.channel);
+    }
+    return [...out];
+  }
   retryDelivery(id: number, now: number): boolean {
     const d = this.outbox.get(id);
     if (d === undefined || d.status !== "failed") return false;

@@ -156,6 +156,9 @@ export class SqliteTx implements Tx {
         `UPDATE outbox SET status = 'sent', sent_at = ?, lease_until = NULL, last_error = NULL
          WHERE id = ? AND status = 'sending' AND lease_until = ?`,
       ),
+      notifiedChannels: p(
+        "SELECT DISTINCT channel FROM outbox WHERE incident_id = ? AND recipient IS NULL AND adhoc_url IS NULL",
+      ).pluck(),
       retryDelivery: p(
         "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_until = NULL WHERE id = ? AND status = 'failed'",
       ),
@@ -392,6 +395,10 @@ export class SqliteTx implements Tx {
         ? this.s.finishSent.run(outcome.at, id, leaseUntil)
         : this.s.finishOther.run(outcome.status, outcome.nextAttemptAt, outcome.error, id, leaseUntil);
     return r.changes === 1;
+  }
+
+  notifiedChannels(incidentId: number): string[] {
+    return this.s.notifiedChannels.all(incidentId) as string[];
   }
 
   retryDelivery(id: number, now: number): boolean {
