@@ -110,7 +110,7 @@ export class Deliverer {
       // Exponential backoff with jitter, and never sooner than the channel asked (Retry-After).
       const backoff =
         Math.min(MAX_BACKOFF, BASE_BACKOFF * 2 ** (d.attempts - 1)) * (0.8 + 0.4 * this.random());
-      const wait = Math.max(backoff, result.afterMs ?? 0);
+      const wait = Math.round(Math.max(backoff, result.afterMs ?? 0));
       if (tx.finishDelivery(d.id, lease, { status: "pending", nextAttemptAt: now + wait, error: reason }))
         obs?.retried?.(d.channel);
     });

@@ -55,6 +55,12 @@ export type LinkOutcome =
   | { kind: "already"; claims: LinkClaims; incident: Incident | undefined }
   | { kind: "refused"; reason: "tampered" | "expired" };
 
+/** A link's action has nothing left to do: the incident is gone, resolved, or already acknowledged. */
+function linkTaken(c: LinkClaims, incident: Incident | undefined): boolean {
+  if (incident === undefined || incident.status === "resolved") return true;
+  return c.action === "acknowledge" && incident.status === "acknowledged";
+}
+
 /** Corroboration looks back 10 minutes; re-sends older than that do not matter to the context. */
 const RECENT_RESENDS = 10 * 60_000;
 
@@ -203,12 +209,21 @@ export class Engine {
     return this.links.feedKey(schedule);
   }
 
-  /** What a signed link would do, without doing it (the confirmation page). */
-  inspectLink(token: string): LinkOutcome | { kind: "valid"; claims: LinkClaims } {
+  /**
+   * What a signed link would do, without doing it (the confirmation page). A link whose action
+   * someone already took another way (the API, another link) says so now, not after the click.
+   */
+  async inspectLink(
+    token: string,
+  ): Promise<
+    Exclude<LinkOutcome, { kind: "done" }> | { kind: "valid"; claims: LinkClaims; incident: Incident }
+  > {
     const v = this.links.verify(token, this.clock.now());
     if (!v.ok) return { kind: "refused", reason: v.reason };
-    if (this.store.linkUsed(token)) return { kind: "already", claims: v.claims, incident: undefined };
-    return { kind: "valid", claims: v.claims };
+    const incident = await this.store.getIncident(v.claims.incidentId);
+    if (this.store.linkUsed(token) || linkTaken(v.claims, incident))
+      return { kind: "already", claims: v.claims, incident };
+    return { kind: "valid", claims: v.claims, incident: incident as Incident };
   }
 
   /**
@@ -224,10 +239,8 @@ export class Engine {
     try {
       return this.store.transaction((tx): LinkOutcome => {
         const incident = tx.incident(c.incidentId);
-        if (!tx.useLink(token, c.incidentId, now) || incident === undefined)
+        if (!tx.useLink(token, c.incidentId, now) || incident === undefined || linkTaken(c, incident))
           return { kind: "already", claims: c, incident };
-        const done = c.action === "acknowledge" ? incident.status === "acknowledged" : false;
-        if (done || incident.status === "resolved") return { kind: "already", claims: c, incident };
         return { kind: "done", claims: c, incident: this.humanIn(tx, incident, by, c.action, now, "link") };
       });
     } catch (err) {

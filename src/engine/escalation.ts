@@ -78,6 +78,15 @@ export function escalate(
   const notified: { step: number; target: string; people: string[]; channels: string[] }[] = [];
   for (const n of plan.notify) {
     const ds = destinations(env, next, n, e?.fence ?? 0);
+    // A step that reaches nobody must say so: silence here is the 3 a.m. failure.
+    if (ds.length === 0)
+      tx.addTimeline({
+        incidentId: incident.id,
+        at: env.now,
+        kind: "delivery_skipped",
+        actor: "pagewise",
+        detail: { chain: e?.chain.name ?? null, step: n.step + 1, reason: gapReason(env, n.target) },
+      });
     for (const d of ds)
       enqueue(tx, env, next, d, "page", facts, `step ${n.step + 1} of chain ${e?.chain.name ?? ""}`);
     notified.push({
@@ -177,6 +186,16 @@ function destinations(env: DeliveryEnv, incident: Incident, n: Notify, fence: nu
       return never;
     }
   }
+}
+
+function gapReason(env: DeliveryEnv, t: Target): string {
+  if (t.kind === "schedule") {
+    const user = env.directory.onCall(t.schedule, env.now);
+    if (user === null) return `nobody is on call for schedule ${t.schedule}`;
+    return `${user} (on call for ${t.schedule}) has no contact method Pagewise can deliver to`;
+  }
+  if (t.kind === "user") return `user ${t.user} has no contact method Pagewise can deliver to`;
+  return `channel ${t.channel} is not configured`;
 }
 
 /** A person is reached by every contact method Pagewise can deliver to. */
@@ -342,6 +361,8 @@ export function statusChanged(tx: Tx, env: DeliveryEnv | undefined, incident: In
   if (status !== "acknowledged" && status !== "resolved") return incident;
   const next =
     incident.escalation === null ? incident : escalate(tx, env, incident, { kind: status }, NO_FACTS);
+  // A page still waiting out a retry would wake someone for an incident already handled.
+  tx.cancelPending(incident.id, `incident ${status} before it was sent`);
   announce(tx, env, next, status);
   return next;
 }

@@ -69,7 +69,8 @@ export interface Timer {
   payload: Record<string, unknown> | null;
 }
 
-export type DeliveryStatus = "pending" | "sending" | "sent" | "failed";
+/** cancelled: still waiting when its incident was acknowledged or resolved (no longer worth sending). */
+export type DeliveryStatus = "pending" | "sending" | "sent" | "failed" | "cancelled";
 
 /** One outgoing notification, written in the transaction of the decision that wants it. */
 export interface OutboxEntry {
@@ -209,6 +210,8 @@ export interface Tx {
       | { status: "sent"; at: number }
       | { status: "pending" | "failed"; nextAttemptAt: number; error: string },
   ): boolean;
+  /** Cancels an incident's messages still waiting (not those being sent); returns how many. */
+  cancelPending(incidentId: number, reason: string): number;
   /** Channels (not people) an incident's messages went to, for status updates. */
   notifiedChannels(incidentId: number): string[];
   /** A dead letter goes back to pending with its attempts reset; false unless it was failed. */

@@ -76,7 +76,10 @@ describe("ticket channel", () => {
       },
     };
     const ch = makeChannel(config);
-    await ch.send(sampleMessage({ kind: "update", status: "acknowledged", note: "acknowledged by alice" }), 2000);
+    await ch.send(
+      sampleMessage({ kind: "update", status: "acknowledged", note: "acknowledged by alice" }),
+      2000,
+    );
     await ch.send(sampleMessage(), 2000);
     const [update, create] = peer.requests;
     expect(update?.method).toBe("PUT");

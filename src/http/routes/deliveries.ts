@@ -5,7 +5,7 @@ import type { DeliveryStatus } from "../../engine/ports.js";
 import { tokenFor } from "../auth.js";
 import { deliveryJson } from "../present.js";
 
-const STATUSES: readonly DeliveryStatus[] = ["pending", "sending", "sent", "failed"];
+const STATUSES: readonly DeliveryStatus[] = ["pending", "sending", "sent", "failed", "cancelled"];
 
 /** The outbox, as an operator sees it: what is waiting, what was sent, what died (dead letters). */
 export function deliveryRoutes(app: FastifyInstance, engine: Engine): void {

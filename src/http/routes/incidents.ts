@@ -29,7 +29,8 @@ const validateFeedback = compile<{ verdict: Verdict; route_fit?: RouteFit; note?
   },
 });
 
-const reason = { type: "string", minLength: 1, maxLength: 2000, pattern: "\\S" } as const;
+// Blankness is checked by hand (blankReason): ajv would say 'must match pattern "\S"', twice.
+const reason = { type: "string", maxLength: 2000 } as const;
 const validateReassign = compile<{ to_user?: string; to_team?: string; reason: string }>({
   type: "object",
   required: ["reason"],
@@ -123,7 +124,7 @@ export function incidentRoutes(app: FastifyInstance, engine: Engine): void {
     const id = incidentId(request.params);
     const body = request.body ?? {};
     if (!validateReassign(body)) throw invalid("the reassignment", ajvProblems(validateReassign.errors));
-    const problems: Problem[] = [];
+    const problems: Problem[] = blankReason(body.reason);
     if ((body.to_user === undefined) === (body.to_team === undefined))
       problems.push({ path: "", reason: "give exactly one of to_user and to_team" });
     if (body.to_user !== undefined && !engine.config.users.has(body.to_user))
@@ -145,7 +146,7 @@ export function incidentRoutes(app: FastifyInstance, engine: Engine): void {
     const body = request.body ?? {};
     if (!validateReroute(body)) throw invalid("the reroute", ajvProblems(validateReroute.errors));
     const c = engine.config;
-    const problems: Problem[] = [];
+    const problems: Problem[] = blankReason(body.reason);
     const route = compileRoute(
       body.route,
       problems,
@@ -172,6 +173,11 @@ export function incidentRoutes(app: FastifyInstance, engine: Engine): void {
     const token = tokenFor(engine.config, request, "responder");
     return { incident: incidentJson(engine.resolve(incidentId(request.params), token.name)) };
   });
+}
+
+/** A handoff needs a reason in words: empty or only spaces is none. */
+function blankReason(text: string): Problem[] {
+  return text.trim() === "" ? [{ path: "reason", reason: "must not be blank: say why, in words" }] : [];
 }
 
 function invalid(what: string, problems: Problem[]): PagewiseError {

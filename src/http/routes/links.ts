@@ -13,15 +13,13 @@ import { incidentJson } from "../present.js";
  */
 export function linkRoutes(app: FastifyInstance, engine: Engine): void {
   app.get("/l/:token", async (request, reply) => {
-    const r = engine.inspectLink(tokenOf(request));
+    const r = await engine.inspectLink(tokenOf(request));
     if (r.kind === "valid") {
-      const incident = await engine.store.getIncident(r.claims.incidentId);
       if (wantsJson(request))
-        return { action: r.claims.action, recipient: r.claims.recipient, incident: json(incident) };
-      return html(reply, 200, confirmPage(r.claims, incident));
+        return { action: r.claims.action, recipient: r.claims.recipient, incident: json(r.incident) };
+      return html(reply, 200, confirmPage(r.claims, r.incident));
     }
-    const incident = r.kind === "refused" ? undefined : await engine.store.getIncident(r.claims.incidentId);
-    return answer(request, reply, r.kind === "done" ? { ...r, kind: "already" } : r, incident);
+    return answer(request, reply, r, r.kind === "refused" ? undefined : r.incident);
   });
 
   app.post("/l/:token", async (request, reply) => {

@@ -327,6 +327,16 @@ export class MemoryStore implements Store, Tx {
     this.undo?.push(() => this.links.delete(token));
     return true;
   }
+  cancelPending(incidentId: number, reason: string): number {
+    let n = 0;
+    for (const d of [...this.outbox.values()]) {
+      if (d.incidentId !== incidentId || d.status !== "pending") continue;
+      this.outbox.set(d.id, { ...d, status: "cancelled", lastError: reason });
+      this.undo?.push(() => this.outbox.set(d.id, d));
+      n++;
+    }
+    return n;
+  }
   notifiedChannels(incidentId: number): string[] {
     const out = new Set<string>();
     for (const d of this.outbox.values()) {

@@ -156,6 +156,9 @@ export class SqliteTx implements Tx {
         `UPDATE outbox SET status = 'sent', sent_at = ?, lease_until = NULL, last_error = NULL
          WHERE id = ? AND status = 'sending' AND lease_until = ?`,
       ),
+      cancelPending: p(
+        "UPDATE outbox SET status = 'cancelled', last_error = ? WHERE incident_id = ? AND status = 'pending'",
+      ),
       notifiedChannels: p(
         "SELECT DISTINCT channel FROM outbox WHERE incident_id = ? AND recipient IS NULL AND adhoc_url IS NULL",
       ).pluck(),
@@ -395,6 +398,10 @@ export class SqliteTx implements Tx {
         ? this.s.finishSent.run(outcome.at, id, leaseUntil)
         : this.s.finishOther.run(outcome.status, outcome.nextAttemptAt, outcome.error, id, leaseUntil);
     return r.changes === 1;
+  }
+
+  cancelPending(incidentId: number, reason: string): number {
+    return this.s.cancelPending.run(reason, incidentId).changes;
   }
 
   notifiedChannels(incidentId: number): string[] {
