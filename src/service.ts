@@ -1,5 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { type Logger, pino } from "pino";
+import type { ActionHttp } from "./automation/action-http.js";
+import { RunbookRunner } from "./automation/runner.js";
 import { loadConfigFile } from "./config/load.js";
 import { type ModelFile, modelFileJson, parseModelFile } from "./config/model-file.js";
 import type { Config } from "./config/types.js";
@@ -28,6 +30,8 @@ export interface ServiceOptions {
   modelFile?: ModelFile;
   /** Where the config came from: SIGHUP and POST /-/reload read it again. */
   configPath?: string;
+  /** How runbook steps make HTTP requests (a game day answers from its scenario). */
+  automation?: { http?: ActionHttp };
 }
 
 export interface Service {
@@ -36,6 +40,7 @@ export interface Service {
   store: SqliteStore;
   metrics: Metrics;
   deliverer: Deliverer;
+  runner: RunbookRunner;
   logger: Logger;
   /** Reads the config file again; a bad one throws with its problems and changes nothing. */
   reload: (() => Config) | null;
@@ -57,7 +62,11 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     ...opts.delivery,
     observer: metrics.deliveryObserver(),
   });
-  metrics.watchWorkers(() => ({ delivery: deliverer.lastRunAt, timers: worker.lastRunAt }));
+  metrics.watchWorkers(() => ({
+    delivery: deliverer.lastRunAt,
+    timers: worker.lastRunAt,
+    runbooks: runner.lastRunAt,
+  }));
   const configPath = opts.configPath;
   const reload =
     configPath === undefined
@@ -72,9 +81,15 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   const app = buildServer({ engine, metrics, logger, reload });
   const worker = new TimerWorker(engine, 250, (err) => logger.error({ err }, "timer worker pass failed"));
   const sender = new DeliveryWorker(deliverer, 250, (err) => logger.error({ err }, "delivery pass failed"));
+  const runner = new RunbookRunner(engine, opts.clock, () => engine.config, {
+    ...(opts.automation?.http === undefined ? {} : { http: opts.automation.http }),
+    observer: metrics.runbookObserver(),
+  });
+  const automation = new DeliveryWorker(runner, 250, (err) => logger.error({ err }, "runbook pass failed"));
   if (opts.worker !== false) {
     worker.start();
     sender.start();
+    automation.start();
   }
   let closed = false;
   return {
@@ -83,6 +98,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     store,
     metrics,
     deliverer,
+    runner,
     logger,
     reload,
     async close() {
@@ -90,6 +106,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       closed = true;
       worker.stop();
       await sender.stop();
+      await automation.stop();
       await deliverer.reset();
       await app.close();
       await store.close();

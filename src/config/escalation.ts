@@ -19,7 +19,7 @@ type Obj = Record<string, unknown>;
 /** A step's delay and an ack timeout: shorter would page in a tight loop on a chain that repeats. */
 const MIN_WAIT = 60_000;
 
-class Check {
+export class Check {
   constructor(private readonly problems: Problem[]) {}
 
   bad(path: string, reason: string): undefined {

@@ -6,11 +6,20 @@ import { parseDuration } from "../core/duration.js";
 import { PagewiseError, type Problem } from "../core/errors.js";
 import type { Severity } from "../core/types.js";
 import { ajvProblems, compile } from "../validation/ajv.js";
+import { compileAllowlist, compileHeartbeats, compilePlaybooks } from "./automation.js";
 import { compileChains, compileChannels } from "./escalation.js";
 import { compileOnCall } from "./oncall.js";
 import { compilePolicy, DEFAULT_POLICY_SOURCE } from "./policy.js";
 import { type ConfigFile, ConfigSchema, type SourceFile } from "./schema.js";
-import type { ApiToken, Config, Service, Source, SourceKind, Team } from "./types.js";
+import {
+  type ApiToken,
+  type Config,
+  PAGEWISE_SOURCE,
+  type Service,
+  type Source,
+  type SourceKind,
+  type Team,
+} from "./types.js";
 
 const validateFile = compile<ConfigFile>(ConfigSchema);
 
@@ -306,6 +315,15 @@ function build(file: ConfigFile, problems: Problem[], hash: string, policyFromFi
     problems.push({ path: "server.mail_channel", reason: `"${mailChannel}" is not an email channel` });
   }
 
+  const allowlist = compileAllowlist(file.automation, problems);
+  const playbooks = compilePlaybooks(file.playbooks, problems, allowlist);
+  const heartbeats = compileHeartbeats(file.heartbeats, problems, {
+    sources: new Set(sources.keys()),
+    services: new Set(services.keys()),
+  });
+  // Missed heartbeats are facts, not guesses: their source is trusted unless declared otherwise.
+  if (heartbeats.size > 0 && !sources.has(PAGEWISE_SOURCE)) sources.set(PAGEWISE_SOURCE, pagewiseSource());
+
   const policyRaw = policyFromFile ?? file.policy ?? DEFAULT_POLICY_SOURCE;
   const policy = compilePolicy(policyRaw, problems, {
     teams: new Set(teams.keys()),
@@ -313,9 +331,13 @@ function build(file: ConfigFile, problems: Problem[], hash: string, policyFromFi
     sources: new Set(sources.keys()),
     chains: new Set(chains.keys()),
     channels: channelNames,
+    playbooks: new Set(playbooks.keys()),
   });
 
   return {
+    playbooks,
+    heartbeats,
+    allowlist,
     publicUrl: file.server?.public_url ?? null,
     policy,
     policyText: JSON.stringify(policyRaw),
@@ -338,6 +360,26 @@ function build(file: ConfigFile, problems: Problem[], hash: string, policyFromFi
     sourcesByKey,
     tokens,
     hash,
+  };
+}
+
+/** The implicit source of missed-heartbeat incidents: no key (nobody sends as it), never auto-resolved. */
+function pagewiseSource(): Source {
+  return {
+    name: PAGEWISE_SOURCE,
+    kind: "generic",
+    key: "",
+    reliability: RELIABILITY_PRIOR.high,
+    owner: null,
+    labels: {},
+    groupBy: null,
+    serviceLabels: ["service"],
+    defaultService: null,
+    defaultSeverity: "critical",
+    severityMap: {},
+    autoResolveAfter: null,
+    resolveTimeout: 5 * 60_000,
+    upstreamAnnotations: [],
   };
 }
 

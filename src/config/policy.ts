@@ -28,6 +28,7 @@ export interface PolicyRefs {
   /** When given, routes' chains and channels are checked against them. */
   chains?: ReadonlySet<string>;
   channels?: ReadonlySet<string>;
+  playbooks?: ReadonlySet<string>;
 }
 
 type Obj = Record<string, unknown>;
@@ -318,6 +319,7 @@ class Checker {
       "channel",
       "for",
       "after",
+      "confirm_above",
     ]);
     if (o === undefined) {
       // object() already said why when there is something there that is not an object.
@@ -329,7 +331,7 @@ class Checker {
       page: ["kind", "chain", "two_person"],
       runbook: ["kind", "playbook", "on_failure"],
       triage: ["kind", "team", "channel"],
-      validate: ["kind", "for", "after"],
+      validate: ["kind", "for", "after", "confirm_above"],
       notify: ["kind", "channel"],
       suppress: ["kind"],
     };
@@ -363,6 +365,12 @@ class Checker {
       case "runbook": {
         const playbook = optName("playbook");
         if (playbook === null) return this.bad(`${path}.playbook`, "is required for a runbook route");
+        if (
+          typeof playbook === "string" &&
+          this.refs.playbooks !== undefined &&
+          !this.refs.playbooks.has(playbook)
+        )
+          this.bad(`${path}.playbook`, `unknown playbook "${playbook}"`);
         const onFailure =
           o.on_failure === undefined
             ? ({ kind: "page", chain: null, twoPerson: false } as Route)
@@ -385,7 +393,11 @@ class Checker {
             ? ({ kind: "page", chain: null, twoPerson: false } as Route)
             : this.route(o.after, `${path}.after`, depth + 1);
         if (after?.kind === "validate") return this.bad(`${path}.after`, "must not be another validate");
-        return forMs === undefined || after === undefined ? undefined : { kind, forMs, after };
+        const c = o.confirm_above;
+        if (c !== undefined && (typeof c !== "number" || c < 0 || c > 1))
+          this.bad(`${path}.confirm_above`, "must be a probability between 0 and 1");
+        const confirmAbove = typeof c === "number" ? c : null;
+        return forMs === undefined || after === undefined ? undefined : { kind, forMs, after, confirmAbove };
       }
       case "notify": {
         const channel = this.channelRef(optName("channel"), path);

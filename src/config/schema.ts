@@ -121,6 +121,10 @@ export const ConfigSchema = T.Object(
     schedules: T.Optional(T.Unknown()),
     chains: T.Optional(T.Unknown()),
     channels: T.Optional(T.Unknown()),
+    /** Runbooks, the hosts they may reach, and heartbeats (checked key by key). */
+    automation: T.Optional(T.Unknown()),
+    playbooks: T.Optional(T.Unknown()),
+    heartbeats: T.Optional(T.Unknown()),
     severities: T.Optional(
       T.Object(
         {

@@ -1,3 +1,4 @@
+import type { Allowlist, Heartbeat, Playbook } from "../core/automation/types.js";
 import type { Chain } from "../core/oncall/chain.js";
 import type { Schedule } from "../core/oncall/types.js";
 import type { Policy } from "../core/policy/types.js";
@@ -85,12 +86,18 @@ export interface Config {
   linkTtlMs: number;
   mailChannel: string | null;
   deliveryMaxAttempts: number;
+  playbooks: ReadonlyMap<string, Playbook>;
+  heartbeats: ReadonlyMap<string, Heartbeat>;
+  allowlist: Allowlist;
   demoSink: boolean;
   /** The policy as loaded (JSON of the section), stored with every version that was active. */
   policyText: string;
   /** The file's text after ${VAR} substitution is NOT kept (secrets); this is its hash. */
   hash: string;
 }
+
+/** The source of incidents Pagewise opens itself (a missed heartbeat). */
+export const PAGEWISE_SOURCE = "pagewise";
 
 /** What an unknown service gets (EVENTS.md): tier 3, no team. */
 export const UNKNOWN_SERVICE_TIER = 3;

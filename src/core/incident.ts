@@ -16,6 +16,7 @@ export const INCIDENT_STATUSES: readonly IncidentStatus[] = [
 export type ResolveReason =
   | "alerts_resolved" // every alert resolved (sender said so, or their endsAt passed)
   | "auto_resolved" // no new trigger for the source's auto_resolve_after
+  | "not_confirmed" // a validation hold ended without confirming it
   | "manual" // a person through the API
   | "sender"; // the sender resolved the incident as a whole (PagerDuty-style)
 

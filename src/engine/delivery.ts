@@ -23,6 +23,11 @@ export interface DelivererOptions {
   };
   /** Fault injection for the crash tests: throws at a controlled point. */
   faults?: { afterClaim?: (d: Delivery) => void; afterSend?: (d: Delivery) => void };
+  /**
+   * Supplies the channel for a name instead of making the configured one (a game day captures
+   * messages in memory, or wraps the real channel to stage an outage); undefined: the real one.
+   */
+  channelFor?: (name: string, config: ChannelConfig) => Channel | undefined;
 }
 
 const BASE_BACKOFF = 5_000;
@@ -125,7 +130,7 @@ export class Deliverer {
         ? this.config().channels.get(d.channel)
         : { kind: "webhook", name: d.channel, url: d.adhocUrl, headers: {} };
     if (config === undefined) return undefined;
-    ch = makeChannel(config);
+    ch = this.opts.channelFor?.(d.channel, config) ?? makeChannel(config);
     this.channels.set(key, ch);
     return ch;
   }
@@ -145,7 +150,8 @@ export class DeliveryWorker {
   private running: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly deliverer: Deliverer,
+    /** The outbox's Deliverer, or anything else drained on a poll (the runbook runner). */
+    private readonly deliverer: { drain(): Promise<number> },
     private readonly pollMs = 250,
     private readonly onError: (err: unknown) => void = () => {},
   ) {}

@@ -20,5 +20,6 @@ export function configDirectory(config: Config): Directory {
     },
     channel: (name) => config.channels.get(name),
     mailChannel: () => config.mailChannel,
+    playbook: (name) => config.playbooks.get(name),
   };
 }

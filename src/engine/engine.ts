@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { compilePolicy } from "../config/policy.js";
 import type { Config } from "../config/types.js";
+import type { Run } from "../core/automation/run.js";
 import type { Clock } from "../core/clock.js";
 import { PagewiseError, type Problem } from "../core/errors.js";
 import { type Incident, transition } from "../core/incident.js";
@@ -10,9 +11,11 @@ import { applyOutcome, emptyOutcome, Learning } from "../core/scoring/learning.j
 import { compileModel, DEFAULT_MODEL } from "../core/scoring/model.js";
 import type { ScoringState } from "../core/scoring/scorer.js";
 import type { InboundEvent } from "../core/types.js";
+import { answerRun, finishStep } from "./automation.js";
 import { configDirectory } from "./directory.js";
 import { type DeliveryEnv, statusChanged } from "./escalation.js";
 import { applyOverride, type Override } from "./handoff.js";
+import { checkIn, watch } from "./heartbeats.js";
 import { applyEvents, type BatchOutcome } from "./ingest.js";
 import { type LinkClaims, LinkSigner } from "./links.js";
 import type {
@@ -29,10 +32,12 @@ import type {
 import { RoutingState } from "./routing.js";
 import { routingLabels } from "./scoring.js";
 import { runTimer } from "./timers.js";
+import type { ValidationResult } from "./validation.js";
 
 export interface EngineObserver {
   timerRan?(kind: TimerKind, lagMs: number): void;
   timerFailed?(kind: TimerKind, err: unknown): void;
+  validated?(result: ValidationResult, ms: number): void;
 }
 
 export interface EngineOptions {
@@ -120,6 +125,34 @@ export class Engine {
     this.links = this.linkSigner(config);
     this.store.recordPolicy(config.policy.version, config.policyText, this.clock.now());
     this.routing.setPolicy(config.policy, this.firingLabels());
+    this.watchHeartbeats();
+  }
+
+  private watchHeartbeats(): void {
+    const now = this.clock.now();
+    this.store.transaction((tx) => {
+      for (const hb of this.config.heartbeats.values()) watch(tx, hb, now);
+    });
+  }
+
+  /** A heartbeat's ping (POST /api/v1/heartbeats/:name); says whether it ended a miss. */
+  heartbeat(name: string, via: string): { restored: boolean } {
+    const hb = this.config.heartbeats.get(name);
+    if (hb === undefined) throw new PagewiseError("PW_NOT_FOUND", `heartbeat ${name} is not configured`);
+    const now = this.clock.now();
+    return this.store.transaction((tx) => ({ restored: checkIn(tx, this.env(now), hb, via) }));
+  }
+
+  /** A human's answer to a runbook's approval request. */
+  answerRun(id: number, approve: boolean, by: string): Run {
+    const env = this.deliveryEnv(this.clock.now());
+    return this.store.transaction((tx) => answerRun(tx, env, id, approve, by));
+  }
+
+  /** The runner's report of one step; false when its lease was lost. */
+  finishRunStep(id: number, leaseUntil: number, outcome: Parameters<typeof finishStep>[4]): boolean {
+    const env = this.deliveryEnv(this.clock.now());
+    return this.store.transaction((tx) => finishStep(tx, env, id, leaseUntil, outcome));
   }
 
   private firingLabels() {
@@ -149,6 +182,7 @@ export class Engine {
       scoring: this.scoring,
       routing: this.routing,
       scoreTriggers: this.scoreTriggers,
+      onValidated: (result: ValidationResult, ms: number) => this.observer.validated?.(result, ms),
       delivery: this.deliver ? this.deliveryEnv(now) : undefined,
     };
   }
@@ -179,6 +213,7 @@ export class Engine {
               resolve: `${base}/l/${this.links.sign({ incidentId, action: "resolve", recipient }, now)}`,
             },
       decisionUrl: (id) => (base === null ? null : `${base}/api/v1/decisions/${id}`),
+      apiUrl: (path) => `${base ?? ""}${path}`,
     };
   }
 
@@ -409,6 +444,7 @@ export class Engine {
     for (const p of this.store.pagesSince(now - 3_600_000)) this.routing.page(p.team, p.at);
     this.routing.rebuildInhibitions(this.firingLabels());
     this.store.transaction((tx) => tx.armTimer("retention", 0, now, "earliest"));
+    if (this.deliver) this.watchHeartbeats();
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { Playbook } from "../core/automation/types.js";
 import type { Incident } from "../core/incident.js";
 import {
   type Chain,
@@ -9,6 +10,7 @@ import {
 import { routeText } from "../core/policy/explain.js";
 import type { Route } from "../core/policy/types.js";
 import type { ChannelConfig, Message, Recipient } from "../notify/types.js";
+import { startRun } from "./automation.js";
 import type { Tx } from "./ports.js";
 
 /**
@@ -25,6 +27,7 @@ export interface Directory {
   channel(name: string): ChannelConfig | undefined;
   /** The email channel that carries mail to people (their own address as recipient). */
   mailChannel(): string | null;
+  playbook(name: string): Playbook | undefined;
 }
 
 /** Facts a message needs beyond the incident, from the decision that sent it. */
@@ -44,6 +47,8 @@ export interface DeliveryEnv {
   /** Signed one-time ack/resolve links for a recipient (null without a public URL). */
   links(incidentId: number, recipient: string): { ack: string | null; resolve: string | null };
   decisionUrl(decisionId: number): string | null;
+  /** An API path as a full URL when a public URL is configured (else the path itself). */
+  apiUrl(path: string): string;
 }
 
 /** A single destination of one notification. */
@@ -95,6 +100,17 @@ export function escalate(
       people: [...new Set(ds.flatMap((d) => (d.recipient === null ? [] : [d.recipient.user])))],
       channels: ds.map((d) => d.channel),
     });
+  }
+  // Channels already told hear that it went further (the thread follows the incident).
+  if (notified.length > 0 && e !== null && (event.kind === "step_due" || event.kind === "ack_timeout")) {
+    const who = notified.map((n) => (n.people.length > 0 ? n.people.join(", ") : n.target)).join("; ");
+    announce(
+      tx,
+      env,
+      next,
+      `escalated to step ${notified.map((n) => n.step).join(", ")}: ${who}`,
+      notified.flatMap((n) => n.channels),
+    );
   }
   // Who was paged and how, so "why did this reach me" has an answer on the incident itself.
   if (notified.length > 0 && e !== null) {
@@ -215,6 +231,20 @@ function personal(env: DeliveryEnv, name: string, key: string, incident: Inciden
   return out;
 }
 
+/** One message to a configured channel (not a person). */
+export function enqueueTo(
+  tx: Tx,
+  env: DeliveryEnv,
+  incident: Incident,
+  channel: string,
+  kind: Message["kind"],
+  key: string,
+  facts: MessageFacts,
+  note: string,
+): void {
+  enqueue(tx, env, incident, { channel, recipient: null, adhocUrl: null, key }, kind, facts, note);
+}
+
 function enqueue(
   tx: Tx,
   env: DeliveryEnv,
@@ -308,6 +338,11 @@ export function carryOut(
     (prev === null || prev.kind !== route.kind)
   ) {
     tell(tx, env, next, route, facts);
+  } else if (route.kind === "runbook" && incident.status !== "resolved") {
+    next = startRun(tx, env, next, route, facts);
+  } else if (route.kind === "validate" && prev?.kind !== "validate" && incident.status === "validating") {
+    // The hold's window runs from when it started; re-decisions during it do not extend it.
+    tx.armTimer("validation_end", incident.id, env.now + route.forMs, "set");
   }
   for (const a of decision.also) {
     if (a.route.kind === "triage" || a.route.kind === "notify") tell(tx, env, next, a.route, facts);
@@ -363,7 +398,9 @@ export function statusChanged(tx: Tx, env: DeliveryEnv | undefined, incident: In
     incident.escalation === null ? incident : escalate(tx, env, incident, { kind: status }, NO_FACTS);
   // A page still waiting out a retry would wake someone for an incident already handled.
   tx.cancelPending(incident.id, `incident ${status} before it was sent`);
-  announce(tx, env, next, status);
+  const by = status === "acknowledged" ? next.acknowledgedBy : next.resolvedBy;
+  const reason = status === "resolved" && next.resolveReason !== null ? ` (${next.resolveReason})` : "";
+  announce(tx, env, next, `${status} by ${by ?? "pagewise"}${reason}`);
   return next;
 }
 
@@ -371,23 +408,27 @@ export function statusChanged(tx: Tx, env: DeliveryEnv | undefined, incident: In
  * Channels that were told about an incident hear that it was acknowledged or resolved: the second
  * person of a two-person page stops looking, a PagerDuty forward acknowledges or resolves.
  */
-function announce(tx: Tx, env: DeliveryEnv, incident: Incident, status: "acknowledged" | "resolved"): void {
-  const by = status === "acknowledged" ? incident.acknowledgedBy : incident.resolvedBy;
-  const reason =
-    status === "resolved" && incident.resolveReason !== null ? ` (${incident.resolveReason})` : "";
+export function announce(
+  tx: Tx,
+  env: DeliveryEnv,
+  incident: Incident,
+  note: string,
+  except: readonly string[] = [],
+): void {
   for (const channel of tx.notifiedChannels(incident.id)) {
+    if (except.includes(channel)) continue;
     const config = env.directory.channel(channel);
     // A ticket system without an update template would get a second ticket: skip it.
     if (config === undefined || (config.kind === "ticket" && !config.update)) continue;
-    const key = `${incident.id}:update:${status}:${env.now}:${channel}`;
-    enqueue(
+    enqueueTo(
       tx,
       env,
       incident,
-      { channel, recipient: null, adhocUrl: null, key },
+      channel,
       "update",
+      `${incident.id}:update:${env.now}:${note}:${channel}`,
       NO_FACTS,
-      `${status} by ${by ?? "pagewise"}${reason}`,
+      note,
     );
   }
 }

@@ -1,8 +1,10 @@
 import { UNKNOWN_SERVICE_TIER } from "../config/types.js";
 import { type Alert, stepAlert } from "../core/alert.js";
+import type { Heartbeat } from "../core/automation/types.js";
 import { type Incident, transition } from "../core/incident.js";
 import { type ChangeEvent, type InboundEvent, type SignalEvent, worstSeverity } from "../core/types.js";
 import { statusChanged } from "./escalation.js";
+import { checkIn } from "./heartbeats.js";
 import type { AlertHead, Tx } from "./ports.js";
 import { alertnameOf, hostOf, type ScoringEnv, type ScoringOut, ScoringStep } from "./scoring.js";
 
@@ -15,7 +17,8 @@ export type EventOutcome =
   | "resolved"
   | "acknowledged"
   | "ignored" // e.g. a resolve for an alert that is not firing
-  | "change"; // a change event, stored for context
+  | "change" // a change event, stored for context
+  | "heartbeat"; // a Watchdog-style alert: a heartbeat's check-in, not an incident
 
 export interface EventResult {
   outcome: EventOutcome;
@@ -37,9 +40,23 @@ export function applyEvents(tx: Tx, events: readonly InboundEvent[], env: Ingest
   const out: ScoringOut = { decisions: [], triggers: [] };
   const step = new ScoringStep(tx, env, out);
   for (const ev of events) {
-    results.push(ev.kind === "change" ? applyChange(tx, ev, env, step) : applySignal(tx, ev, env, step));
+    const hb = ev.kind === "signal" ? heartbeatOf(ev, env) : undefined;
+    if (hb !== undefined) {
+      checkIn(tx, env, hb, ev.source);
+      results.push({ outcome: "heartbeat", alertKey: (ev as SignalEvent).alertKey, incidentId: null });
+    } else
+      results.push(ev.kind === "change" ? applyChange(tx, ev, env, step) : applySignal(tx, ev, env, step));
   }
   return { results, ...out };
+}
+
+/** A firing alert that is a heartbeat's check-in (its source and alertname match). */
+function heartbeatOf(ev: SignalEvent, env: IngestEnv): Heartbeat | undefined {
+  if (ev.action !== "trigger" || env.config.heartbeats.size === 0) return undefined;
+  const name = ev.labels.alertname;
+  for (const hb of env.config.heartbeats.values())
+    if (hb.source === ev.source && hb.alertname === name) return hb;
+  return undefined;
 }
 
 function applyChange(tx: Tx, ev: ChangeEvent, env: IngestEnv, scoring: ScoringStep): EventResult {

@@ -1,4 +1,5 @@
 import type { Alert } from "../core/alert.js";
+import type { Run, RunStatus } from "../core/automation/run.js";
 import type { Incident, IncidentStatus } from "../core/incident.js";
 import type { RouteKind } from "../core/policy/types.js";
 import type { Signal } from "../core/scoring/context.js";
@@ -44,7 +45,11 @@ export type TimelineKind =
   | "escalated"
   | "reassigned"
   | "rerouted"
-  | "reopened";
+  | "reopened"
+  | "runbook"
+  | "validated"
+  | "heartbeat_missed"
+  | "heartbeat_restored";
 
 export interface TimelineEntry {
   incidentId: number;
@@ -55,7 +60,18 @@ export interface TimelineEntry {
 }
 
 /** The one durable timer mechanism: rows with a due time, claimed under a lease. */
-export type TimerKind = "alert_expiry" | "incident_quiet" | "retention" | "escalation_step" | "ack_timeout";
+export type TimerKind =
+  | "alert_expiry"
+  | "incident_quiet"
+  | "retention"
+  | "escalation_step"
+  | "ack_timeout"
+  /** ref: incident; a validation hold's window ends. */
+  | "validation_end"
+  /** ref: runbook run; nobody answered its approval request in time. */
+  | "runbook_approval"
+  /** ref: heartbeat; no check-in for `every` + `grace`. */
+  | "heartbeat";
 
 export interface Timer {
   id: number;
@@ -95,7 +111,26 @@ export interface Delivery extends OutboxEntry {
 }
 
 /** Why an incident was scored and decided (EVENTS.md). */
-export type DecisionReason = "opened" | "new_alert" | "corroborated" | "change" | "override";
+export type DecisionReason =
+  | "opened"
+  | "new_alert"
+  | "corroborated"
+  | "change"
+  | "override"
+  | "validation_end";
+
+/** A runbook run as stored: the runner holds a lease while it carries out a step. */
+export interface StoredRun extends Run {
+  leaseUntil: number | null;
+}
+
+export interface HeartbeatState {
+  id: number;
+  name: string;
+  lastSeen: number | null;
+  /** When the current miss was declared; null while checking in. */
+  missedAt: number | null;
+}
 
 export type Verdict = "genuine" | "false_alarm";
 export type RouteFit = "too_high" | "right" | "too_low";
@@ -224,6 +259,15 @@ export interface Tx {
   /** Re-arms a claimed timer at a later time, unless someone re-armed it since the claim. */
   rearmClaimed(timer: Timer, owner: string, dueAt: number): void;
 
+  insertRun(run: Omit<Run, "id">): number;
+  run(id: number): StoredRun | undefined;
+  /** Saves the run and drops any lease on it. */
+  saveRun(run: Run): void;
+  runsOf(incidentId: number): StoredRun[];
+  heartbeat(name: string): HeartbeatState | undefined;
+  /** Inserts or updates by name; returns the heartbeat's id. */
+  saveHeartbeat(h: Omit<HeartbeatState, "id">): number;
+
   pruneEvents(before: number, limit: number): number;
   pruneSignals(before: number, limit: number): number;
   pruneIncidents(resolvedBefore: number, limit: number): number;
@@ -269,6 +313,11 @@ export interface Store {
   deliveries(filter: { status?: DeliveryStatus; incidentId?: number; limit: number }): Delivery[];
   delivery(id: number): Delivery | undefined;
   outboxStats(): { pending: number; oldestPendingAt: number | null; failed: number; sending: number };
+  /** Leases runs with a step to carry out (and runs whose runner died mid-step). */
+  claimRuns(now: number, leaseMs: number, limit: number): StoredRun[];
+  runs(filter: { incidentId?: number; status?: RunStatus; limit: number }): StoredRun[];
+  runById(id: number): StoredRun | undefined;
+  heartbeats(): HeartbeatState[];
   meta(key: string): string | null;
   linkUsed(token: string): boolean;
   setMeta(key: string, value: string): void;

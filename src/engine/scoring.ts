@@ -9,6 +9,7 @@ import {
   ROUTE_RANK,
   type Route,
   type RouteKind,
+  type Thresholds,
 } from "../core/policy/types.js";
 import type { Signal } from "../core/scoring/context.js";
 import { FEATURES, type ScoringInput } from "../core/scoring/features.js";
@@ -19,6 +20,7 @@ import { carryOut, type DeliveryEnv, type MessageFacts } from "./escalation.js";
 import { freshIncident } from "./ingest.js";
 import type { DecisionReason, Tx } from "./ports.js";
 import { decisionHash, type RoutingState } from "./routing.js";
+import { confirmedEarly, type ValidationResult } from "./validation.js";
 
 /** Replay's defaults for a source the config does not declare (README, "Replay defaults"). */
 export const UNDECLARED_RELIABILITY = 0.1;
@@ -59,6 +61,8 @@ export interface ScoringEnv {
   delivery?: DeliveryEnv;
   /** Score every trigger too (history runs); live serving scores decision points only. */
   scoreTriggers?: boolean;
+  /** A validation hold ended (time from first alert to result), for the metric. */
+  onValidated?: (result: ValidationResult, ms: number) => void;
 }
 
 export interface ScoringOut {
@@ -78,6 +82,9 @@ export type ScoredAlert = Pick<
  * was just before the alert (its own fire is not its own corroboration), then observed.
  */
 export class ScoringStep {
+  /** The thresholds (after modifiers) of the last decision made here. */
+  lastThresholds: Thresholds | null = null;
+
   constructor(
     private readonly tx: Tx,
     private readonly env: ScoringEnv,
@@ -112,6 +119,9 @@ export class ScoringStep {
     const held = d.mutedBy === null && prev !== null && ROUTE_RANK[d.route.kind] < ROUTE_RANK[prev.kind];
     const effective = held ? (prev as Route) : d.route;
     const status = nextStatus(incident, effective, d.mutedBy !== null, now);
+    this.lastThresholds = d.thresholds;
+    if (incident.status === "validating" && status.status === "triggered")
+      confirmedEarly(this.tx, this.env, incident, reason);
     const features: Record<string, number> = {};
     FEATURES.forEach((f, i) => {
       features[f] = scored.features[i] as number;

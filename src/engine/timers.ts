@@ -1,9 +1,12 @@
 import { assertNever, type Incident, transition } from "../core/incident.js";
 import { CONTEXT_HORIZON } from "../core/scoring/context.js";
+import { approvalExpired } from "./automation.js";
 import { escalate, type MessageFacts, NO_FACTS, statusChanged } from "./escalation.js";
+import { heartbeatDue } from "./heartbeats.js";
 import { resolveAlert } from "./ingest.js";
 import type { Timer, Tx } from "./ports.js";
 import { type ScoringEnv, ScoringStep } from "./scoring.js";
+import { validationEnded } from "./validation.js";
 
 /** What a timer asks for after it ran: done (delete it) or run again later. */
 export type TimerNext = { kind: "done" } | { kind: "rearm"; dueAt: number };
@@ -28,6 +31,14 @@ export function runTimer(tx: Tx, timer: Timer, env: TimerEnv): TimerNext {
     case "escalation_step":
     case "ack_timeout":
       return escalationTimer(tx, timer, env);
+    case "validation_end":
+      validationEnded(tx, env, timer.ref, scoring);
+      return { kind: "done" };
+    case "runbook_approval":
+      if (env.delivery !== undefined) approvalExpired(tx, env.delivery, timer.ref);
+      return { kind: "done" };
+    case "heartbeat":
+      return heartbeatDue(tx, env, String(timer.payload?.name ?? ""));
     default:
       return assertNever(timer.kind);
   }

@@ -13,6 +13,8 @@ export class Metrics {
   readonly timerFailures: Counter<"kind">;
   readonly timerLag: Histogram<"kind">;
   readonly deliveries: Counter<"channel" | "outcome">;
+  readonly runbookSteps: Counter<"playbook" | "outcome">;
+  readonly validation: Histogram<"result">;
   private workers: () => Record<string, number | null> = () => ({});
 
   constructor(store: Store, clockNow: () => number) {
@@ -80,6 +82,27 @@ export class Metrics {
       labelNames: ["channel", "outcome"],
       registers,
     });
+    this.runbookSteps = new Counter({
+      name: "pagewise_runbook_steps_total",
+      help: "Runbook steps (and rollback steps) carried out, by playbook and outcome: ok, failed",
+      labelNames: ["playbook", "outcome"],
+      registers,
+    });
+    this.validation = new Histogram({
+      name: "pagewise_time_to_validation_seconds",
+      help: "Time from an incident's first alert to its validation result (confirmed, not_confirmed)",
+      labelNames: ["result"],
+      buckets: [30, 60, 120, 300, 600, 900, 1800, 3600, 7200],
+      registers,
+    });
+    new Gauge({
+      name: "pagewise_heartbeats_missed",
+      help: "Heartbeats currently missed (their incident is open until the next check-in)",
+      registers,
+      collect() {
+        this.set(store.heartbeats().filter((h) => h.missedAt !== null).length);
+      },
+    });
     const outbox = () => store.outboxStats();
     new Gauge({
       name: "pagewise_outbox_backlog",
@@ -145,6 +168,11 @@ export class Metrics {
         this.timerLag.observe({ kind }, Math.max(0, lagMs) / 1000);
       },
       timerFailed: (kind) => this.timerFailures.inc({ kind }),
+      validated: (result, ms) => this.validation.observe({ result }, ms / 1000),
     };
+  }
+
+  runbookObserver(): { step(playbook: string, ok: boolean): void } {
+    return { step: (playbook, ok) => this.runbookSteps.inc({ playbook, outcome: ok ? "ok" : "failed" }) };
   }
 }

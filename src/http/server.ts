@@ -6,6 +6,7 @@ import type { Engine } from "../engine/engine.js";
 import { registerBodyParsers, registerFormParser } from "./body.js";
 import { sendError } from "./errors.js";
 import type { Metrics } from "./metrics.js";
+import { automationRoutes } from "./routes/automation.js";
 import { deliveryRoutes } from "./routes/deliveries.js";
 import { healthRoutes } from "./routes/health.js";
 import { incidentRoutes } from "./routes/incidents.js";
@@ -61,6 +62,7 @@ export function buildServer({ engine, metrics, logger, reload = null }: ServerDe
     linkRoutes(links, engine);
   });
   deliveryRoutes(app, engine);
+  automationRoutes(app, engine);
   scheduleRoutes(app, engine);
   if (engine.config.demoSink) sinkRoutes(app, engine);
   return app;

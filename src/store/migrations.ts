@@ -284,6 +284,37 @@ migrations["0005_escalation"] = {
   },
 };
 
+migrations["0006_automation"] = {
+  async up(db: Kysely<unknown>) {
+    // Runbook runs: the columns the runner claims by, and the run itself as JSON.
+    await db.schema
+      .createTable("runbook_runs")
+      .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+      .addColumn("incident_id", "integer", (c) => c.notNull())
+      .addColumn("status", "text", (c) => c.notNull())
+      .addColumn("lease_until", "bigint")
+      .addColumn("body", "text", (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex("runbook_runs_due")
+      .on("runbook_runs")
+      .columns(["status", "lease_until"])
+      .execute();
+    await db.schema
+      .createIndex("runbook_runs_incident")
+      .on("runbook_runs")
+      .columns(["incident_id", "id"])
+      .execute();
+    await db.schema
+      .createTable("heartbeats")
+      .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+      .addColumn("name", "text", (c) => c.notNull().unique())
+      .addColumn("last_seen", "bigint")
+      .addColumn("missed_at", "bigint")
+      .execute();
+  },
+};
+
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
     return migrations;

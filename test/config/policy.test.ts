@@ -160,6 +160,7 @@ describe("compilePolicy: a valid policy", () => {
       kind: "validate",
       forMs: 600_000,
       after: { kind: "page", chain: null, twoPerson: false },
+      confirmAbove: null,
     });
     expect(v?.continue).toBe(false);
     expect(def?.match).toEqual({});

@@ -283,10 +283,25 @@ describe("escalation over the wire", () => {
       await tick(5 * MIN);
       order.push(recipients());
     }
-    expect(order).toEqual([["alice"], ["bob"], ["team-chat"], ["alice"], ["bob"], ["team-chat"], []]);
+    // Once told, the team channel also hears each later escalation (an update, not a page).
+    expect(order).toEqual([
+      ["alice"],
+      ["bob"],
+      ["team-chat"],
+      ["alice", "team-chat"],
+      ["bob", "team-chat"],
+      ["team-chat"],
+      [],
+    ]);
+    const updates = svc.store
+      .deliveries({ incidentId: id, limit: 100 })
+      .filter((d) => d.message.kind === "update")
+      .map((d) => d.message.note);
+    expect(updates.sort()).toEqual(["escalated to step 1: alice", "escalated to step 2: bob"]);
     // The second round has keys of its own: the idempotency keys do not swallow the repeat.
     const keys = svc.store
       .deliveries({ incidentId: id, limit: 100 })
+      .filter((d) => d.message.kind === "page")
       .map((d) => d.idempotencyKey)
       .sort();
     expect(keys).toEqual(

@@ -134,7 +134,12 @@ export function sameRoute(a: Route, b: Route): boolean {
     case "triage":
       return b.kind === "triage" && a.team === b.team && a.channel === b.channel;
     case "validate":
-      return b.kind === "validate" && a.forMs === b.forMs && sameRoute(a.after, b.after);
+      return (
+        b.kind === "validate" &&
+        a.forMs === b.forMs &&
+        a.confirmAbove === b.confirmAbove &&
+        sameRoute(a.after, b.after)
+      );
     case "notify":
       return b.kind === "notify" && a.channel === b.channel;
     case "suppress":

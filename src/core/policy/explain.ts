@@ -69,7 +69,12 @@ export function routeJson(r: Route): Record<string, unknown> {
     case "triage":
       return { kind: r.kind, team: r.team, channel: r.channel };
     case "validate":
-      return { kind: r.kind, for_s: r.forMs / 1000, after: routeJson(r.after) };
+      return {
+        kind: r.kind,
+        for_s: r.forMs / 1000,
+        after: routeJson(r.after),
+        confirm_above: r.confirmAbove,
+      };
     case "notify":
       return { kind: r.kind, channel: r.channel };
     case "suppress":
@@ -100,6 +105,7 @@ export function routeFromJson(j: Record<string, unknown>): Route {
         kind: "validate",
         forMs: Math.round(Number(j.for_s) * 1000),
         after: routeFromJson((j.after ?? { kind: "page" }) as Record<string, unknown>),
+        confirmAbove: typeof j.confirm_above === "number" ? j.confirm_above : null,
       };
     case "notify":
       return { kind: "notify", channel: name(j.channel) };

@@ -11,8 +11,11 @@ export type Route =
   | { kind: "page"; chain: string | null; twoPerson: boolean }
   | { kind: "runbook"; playbook: string; onFailure: Route }
   | { kind: "triage"; team: string | null; channel: string | null }
-  /** Hold for `forMs`, then (if confirmed) take `after`. */
-  | { kind: "validate"; forMs: number; after: Route }
+  /**
+   * Hold for `forMs`, then take `after` if the score reached `confirmAbove` (null: the medium
+   * band's threshold) and an alert still fires; otherwise close as not confirmed.
+   */
+  | { kind: "validate"; forMs: number; after: Route; confirmAbove: number | null }
   | { kind: "notify"; channel: string | null }
   | { kind: "suppress" };
 export type RouteKind = Route["kind"];

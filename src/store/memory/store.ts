@@ -1,4 +1,5 @@
 import type { Alert } from "../../core/alert.js";
+import { isActive, type Run, type RunStatus } from "../../core/automation/run.js";
 import type { Incident } from "../../core/incident.js";
 import type { Signal } from "../../core/scoring/context.js";
 import type { RuleOutcome } from "../../core/scoring/learning.js";
@@ -10,6 +11,7 @@ import type {
   EventRecord,
   Feedback,
   FiringAlert,
+  HeartbeatState,
   IncidentFilter,
   NewAlert,
   NewIncident,
@@ -17,6 +19,7 @@ import type {
   Silence,
   Store,
   StoredDecision,
+  StoredRun,
   TimelineEntry,
   TimelineRow,
   Timer,
@@ -53,6 +56,9 @@ export class MemoryStore implements Store, Tx {
   private nextIncident = 1;
   private nextAlert = 1;
   private nextTimer = 1;
+  private readonly runTable = new Map<number, StoredRun>();
+  private nextRun = 1;
+  private readonly beats = new Map<string, HeartbeatState>();
 
   /** Undo steps of the open transaction: a throw restores everything, as SQL's rollback does. */
   private undo: (() => void)[] | null = null;
@@ -340,7 +346,9 @@ export class MemoryStore implements Store, Tx {
   notifiedChannels(incidentId: number): string[] {
     const out = new Set<string>();
     for (const d of this.outbox.values()) {
-      if (d.incidentId === incidentId && d.recipient === null && d.adhocUrl === null) out.add(d.channel);
+      if (d.incidentId !== incidentId || d.recipient !== null || d.adhocUrl !== null) continue;
+      // A cancelled message never went out: its channel was not told.
+      if (d.status !== "cancelled") out.add(d.channel);
     }
     return [...out];
   }
@@ -353,6 +361,63 @@ export class MemoryStore implements Store, Tx {
   }
   delivery(id: number): Delivery | undefined {
     return this.outbox.get(id);
+  }
+  insertRun(run: Omit<Run, "id">): number {
+    const id = this.nextRun++;
+    this.runTable.set(id, { ...run, id, leaseUntil: null });
+    this.undo?.push(() => this.runTable.delete(id));
+    return id;
+  }
+  run(id: number): StoredRun | undefined {
+    return this.runTable.get(id);
+  }
+  saveRun(run: Run): void {
+    const before = this.runTable.get(run.id);
+    this.runTable.set(run.id, { ...run, leaseUntil: null });
+    this.undo?.push(() =>
+      before === undefined ? this.runTable.delete(run.id) : this.runTable.set(run.id, before),
+    );
+  }
+  runsOf(incidentId: number): StoredRun[] {
+    return [...this.runTable.values()].filter((r) => r.incidentId === incidentId);
+  }
+  runById(id: number): StoredRun | undefined {
+    return this.runTable.get(id);
+  }
+  runs(f: { incidentId?: number; status?: RunStatus; limit: number }): StoredRun[] {
+    return [...this.runTable.values()]
+      .filter(
+        (r) =>
+          (f.incidentId === undefined || r.incidentId === f.incidentId) &&
+          (f.status === undefined || r.status === f.status),
+      )
+      .reverse()
+      .slice(0, f.limit);
+  }
+  claimRuns(now: number, leaseMs: number, limit: number): StoredRun[] {
+    const due = [...this.runTable.values()]
+      .filter((r) => isActive(r.status) && (r.leaseUntil === null || r.leaseUntil <= now))
+      .slice(0, limit);
+    return due.map((r) => {
+      const claimed = { ...r, leaseUntil: now + leaseMs };
+      this.runTable.set(r.id, claimed);
+      return claimed;
+    });
+  }
+  heartbeat(name: string): HeartbeatState | undefined {
+    return this.beats.get(name);
+  }
+  heartbeats(): HeartbeatState[] {
+    return [...this.beats.values()];
+  }
+  saveHeartbeat(h: Omit<HeartbeatState, "id">): number {
+    const before = this.beats.get(h.name);
+    const id = before?.id ?? this.beats.size + 1;
+    this.beats.set(h.name, { ...h, id });
+    this.undo?.push(() =>
+      before === undefined ? this.beats.delete(h.name) : this.beats.set(h.name, before),
+    );
+    return id;
   }
   linkUsed(token: string): boolean {
     return this.links.has(token);

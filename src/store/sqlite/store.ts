@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { Kysely, Migrator, SqliteDialect } from "kysely";
 import type { Alert } from "../../core/alert.js";
+import type { RunStatus } from "../../core/automation/run.js";
 import { PagewiseError } from "../../core/errors.js";
 import type { Incident } from "../../core/incident.js";
 import type { Signal } from "../../core/scoring/context.js";
@@ -12,10 +13,12 @@ import type {
   DeliveryStatus,
   Feedback,
   FiringAlert,
+  HeartbeatState,
   IncidentFilter,
   Silence,
   Store,
   StoredDecision,
+  StoredRun,
   TimelineRow,
   Timer,
   Tx,
@@ -368,6 +371,26 @@ export class SqliteStore implements Store {
       failed: r.failed ?? 0,
       sending: r.sending ?? 0,
     };
+  }
+
+  claimRuns(now: number, leaseMs: number, limit: number): StoredRun[] {
+    try {
+      return this.tx.auto.claim(now, leaseMs, limit);
+    } catch (err) {
+      throw asStoreError(err);
+    }
+  }
+
+  runs(filter: { incidentId?: number; status?: RunStatus; limit: number }): StoredRun[] {
+    return this.tx.auto.runs(filter);
+  }
+
+  runById(id: number): StoredRun | undefined {
+    return this.tx.auto.run(id);
+  }
+
+  heartbeats(): HeartbeatState[] {
+    return this.tx.auto.heartbeats();
   }
 
   linkUsed(token: string): boolean {

@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import type { Alert } from "../../core/alert.js";
+import type { Run } from "../../core/automation/run.js";
 import type { Incident } from "../../core/incident.js";
 import type { Signal } from "../../core/scoring/context.js";
 import type { RuleOutcome } from "../../core/scoring/learning.js";
@@ -8,9 +9,11 @@ import type {
   DecisionRecord,
   EventRecord,
   Feedback,
+  HeartbeatState,
   NewAlert,
   NewIncident,
   OutboxEntry,
+  StoredRun,
   TimelineEntry,
   Timer,
   TimerKind,
@@ -24,6 +27,7 @@ import {
   incidentToRow,
   outcomeFromRow,
 } from "../rows.js";
+import { AutomationRows } from "./automation.js";
 
 const INCIDENT_COLS = [
   "source",
@@ -81,8 +85,10 @@ const updateSql = (table: string, cols: string[]) =>
 /** The engine's Tx over prepared statements; only used inside SqliteStore.transaction. */
 export class SqliteTx implements Tx {
   private readonly s;
+  readonly auto: AutomationRows;
 
   constructor(db: Database.Database) {
+    this.auto = new AutomationRows(db);
     const p = (sql: string) => db.prepare(sql);
     this.s = {
       currentAlert: p(
@@ -160,7 +166,8 @@ export class SqliteTx implements Tx {
         "UPDATE outbox SET status = 'cancelled', last_error = ? WHERE incident_id = ? AND status = 'pending'",
       ),
       notifiedChannels: p(
-        "SELECT DISTINCT channel FROM outbox WHERE incident_id = ? AND recipient IS NULL AND adhoc_url IS NULL",
+        `SELECT DISTINCT channel FROM outbox
+         WHERE incident_id = ? AND recipient IS NULL AND adhoc_url IS NULL AND status <> 'cancelled'`,
       ).pluck(),
       retryDelivery: p(
         "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_until = NULL WHERE id = ? AND status = 'failed'",
@@ -414,6 +421,30 @@ export class SqliteTx implements Tx {
 
   useLink(token: string, incidentId: number, at: number): boolean {
     return this.s.useLink.run(token, at, incidentId).changes === 1;
+  }
+
+  insertRun(run: Omit<Run, "id">): number {
+    return this.auto.insertRun(run);
+  }
+
+  run(id: number): StoredRun | undefined {
+    return this.auto.run(id);
+  }
+
+  saveRun(run: Run): void {
+    this.auto.saveRun(run);
+  }
+
+  runsOf(incidentId: number): StoredRun[] {
+    return this.auto.runsOf(incidentId);
+  }
+
+  heartbeat(name: string): HeartbeatState | undefined {
+    return this.auto.heartbeat(name);
+  }
+
+  saveHeartbeat(h: Omit<HeartbeatState, "id">): number {
+    return this.auto.saveHeartbeat(h);
   }
 
   cancelTimer(kind: TimerKind, ref: number): void {

@@ -28,7 +28,7 @@ const EXAMPLES: Record<RouteKind, [Route, string][]> = {
       {
         kind: "runbook",
         playbook: "restart",
-        onFailure: { kind: "validate", forMs: 5 * 60_000, after: { kind: "notify", channel: "ops" } },
+        onFailure: { kind: "validate", forMs: 5 * 60_000, after: { kind: "notify", channel: "ops" }, confirmAbove: null },
       },
       "run playbook restart (if it fails: hold for validation for 5 min, then notify ops)",
     ],
@@ -47,10 +47,10 @@ const EXAMPLES: Record<RouteKind, [Route, string][]> = {
   ],
   validate: [
     [
-      { kind: "validate", forMs: 10 * 60_000, after: { kind: "triage", team: null, channel: null } },
+      { kind: "validate", forMs: 10 * 60_000, after: { kind: "triage", team: null, channel: null }, confirmAbove: null },
       "hold for validation for 10 min, then open a triage with the owning team",
     ],
-    [{ kind: "validate", forMs: 90_000, after: PAGE }, "hold for validation for 2 min, then page"],
+    [{ kind: "validate", forMs: 90_000, after: PAGE, confirmAbove: null }, "hold for validation for 2 min, then page"],
   ],
   notify: [
     [{ kind: "notify", channel: null }, "notify the secondary channel"],
@@ -76,6 +76,7 @@ const arbRoute: fc.Arbitrary<Route> = fc.letrec<{ route: Route }>((tie) => ({
       kind: fc.constant("validate" as const),
       forMs: fc.integer({ min: 1, max: 7 * 86_400 }).map((s) => s * 1000),
       after: tie("route"),
+      confirmAbove: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: null }),
     }),
   ),
 })).route;
@@ -105,10 +106,11 @@ describe("routeJson and routeFromJson", () => {
       playbook: "p",
       on_failure: { kind: "suppress" },
     });
-    expect(routeJson({ kind: "validate", forMs: 600_000, after: PAGE })).toEqual({
+    expect(routeJson({ kind: "validate", forMs: 600_000, after: PAGE, confirmAbove: null })).toEqual({
       kind: "validate",
       for_s: 600,
       after: { kind: "page", chain: null, two_person: false },
+      confirm_above: null,
     });
     expect(routeJson({ kind: "triage", team: null, channel: "x" })).toEqual({
       kind: "triage",
@@ -140,7 +142,7 @@ describe("routeJson and routeFromJson", () => {
   // 1000.9999999999999 ms. Math.round(Number(j.for_s) * 1000) would restore it.
   it("round-trip a validate route held for a duration with milliseconds", () => {
     for (const forMs of [1001, 1003, 60_001, 90_017]) {
-      const route: Route = { kind: "validate", forMs, after: PAGE };
+      const route: Route = { kind: "validate", forMs, after: PAGE, confirmAbove: null };
       expect(routeFromJson(routeJson(route))).toEqual(route);
     }
   });
