@@ -5,6 +5,10 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}
 /** Parses an RFC 3339 (or ISO 8601 with offset) time; null when malformed. */
 export function parseTimestamp(text: string): number | null {
   if (!RFC3339.test(text)) return null;
+  // Date.parse rolls a day the month does not have over (2026-02-30 is March 2nd): refuse it.
+  const month = Number(text.slice(5, 7));
+  if (Number(text.slice(8, 10)) > new Date(Date.UTC(Number(text.slice(0, 4)), month, 0)).getUTCDate())
+    return null;
   // Normalize "+0000" (PagerDuty style) to "+00:00" for Date.parse.
   const normalized = text.replace(/([+-]\d{2})(\d{2})$/, "$1:$2");
   const ms = Date.parse(normalized);

@@ -20,6 +20,8 @@ export function explainStored(d: StoredDecision): string {
         : `Rerouted to ${routeText(routeFromJson(o.to.route))}`;
     return `${what} by ${o.author} (a human override, not the policy): ${o.reason}`;
   }
+  const rb = d.body.runbook as Record<string, unknown> | undefined;
+  if (rb !== undefined) return runbookText(rb);
   const b = d.body as {
     decision: {
       policy_version: string;
@@ -62,4 +64,14 @@ export function explainStored(d: StoredDecision): string {
   };
   const text = explainDecision(decision, b.score.contributions);
   return b.held_by === null ? text : `${text}\nKept: ${b.held_by}.`;
+}
+
+/** A runbook event in words: what happened to which run, by whom, with what result. */
+function runbookText(rb: Record<string, unknown>): string {
+  const who = typeof rb.by === "string" ? ` by ${rb.by}` : "";
+  const step = typeof rb.step === "string" ? ` (step ${rb.step})` : "";
+  const result = typeof rb.result === "string" ? `: ${rb.result}` : "";
+  const reason = typeof rb.reason === "string" ? `. ${rb.reason}` : "";
+  const event = String(rb.event ?? "event").replace(/_/g, " ");
+  return `Runbook ${String(rb.playbook)} run ${String(rb.run)}: ${event}${who}${step}${result}${reason}; now ${String(rb.status).replace(/_/g, " ")}.`;
 }

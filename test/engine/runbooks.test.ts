@@ -185,6 +185,17 @@ describe("runbooks", () => {
     ]);
     expect((await svc.store.getIncident(id))?.route).toMatchObject({ kind: "page" });
     expect(verifyChain(svc.store)).toMatchObject({ ok: true });
+    // The incident shows its run, and each run event is explained in words.
+    const shown = (await get(svc.app, `/api/v1/incidents/${id}`, "viewer-token-0123456789")).json().incident;
+    expect(shown.runbooks).toMatchObject([
+      { playbook: "restart", status: "rolled_back", failed_step: "restart" },
+    ]);
+    const words = shown.decisions
+      .filter((d: { reason: string }) => d.reason === "runbook")
+      .map((d: { explanation: string }) => d.explanation);
+    expect(words[2]).toMatch(
+      /^Runbook restart run \d+: step failed \(step restart\): HTTP 500: done; now rolling back\.$/,
+    );
   });
 
   it("without rollback steps a failure goes straight to the fallback", async () => {

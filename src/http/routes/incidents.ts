@@ -15,6 +15,7 @@ import {
   scoreJson,
   timelineJson,
 } from "../present.js";
+import { runJson } from "./automation.js";
 
 const MAX_PAGE = 500;
 
@@ -90,6 +91,7 @@ export function incidentRoutes(app: FastifyInstance, engine: Engine): void {
         scores: scores.flatMap((d) => scoreJson(d) ?? []),
         decisions: scores.map((d) => decisionRecordJson(d, explainStored(d))),
         feedback: feedback.map(feedbackJson),
+        runbooks: engine.store.runs({ incidentId: id, limit: 50 }).map(runJson),
       },
     };
   });

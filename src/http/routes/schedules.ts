@@ -47,8 +47,10 @@ export function scheduleRoutes(app: FastifyInstance, engine: Engine): void {
   app.get("/api/v1/schedules/:file", async (request, reply) => {
     const file = (request.params as { file: string }).file;
     if (!file.endsWith(".ics")) throw new PagewiseError("PW_NOT_FOUND", `no route GET ${request.url}`);
-    const s = schedule(engine.config, file.slice(0, -4));
-    if (!feedKeyMatches(engine, request, s.name)) tokenFor(engine.config, request, "viewer");
+    // Credentials first: without them, a missing schedule must look like a present one (401).
+    const name = file.slice(0, -4);
+    if (!feedKeyMatches(engine, request, name)) tokenFor(engine.config, request, "viewer");
+    const s = schedule(engine.config, name);
     const now = engine.clock.now();
     const body = scheduleCalendar(s, engine.config.users, now - FEED_PAST, now + FEED_AHEAD, {
       ...(engine.config.publicUrl === null ? {} : { url: feedUrl(engine, s.name) ?? undefined }),
