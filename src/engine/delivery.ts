@@ -116,8 +116,13 @@ export class Deliverer {
       const backoff =
         Math.min(MAX_BACKOFF, BASE_BACKOFF * 2 ** (d.attempts - 1)) * (0.8 + 0.4 * this.random());
       const wait = Math.round(Math.max(backoff, result.afterMs ?? 0));
-      if (tx.finishDelivery(d.id, lease, { status: "pending", nextAttemptAt: now + wait, error: reason }))
-        obs?.retried?.(d.channel);
+      if (!tx.finishDelivery(d.id, lease, { status: "pending", nextAttemptAt: now + wait, error: reason }))
+        return;
+      obs?.retried?.(d.channel);
+      // Acknowledged or resolved while this page was on the wire: do not try it again.
+      const status = tx.incident(d.incidentId)?.status;
+      if (status === "acknowledged" || status === "resolved")
+        tx.cancelPending(d.incidentId, `incident ${status} while it was being sent`);
     });
   }
 

@@ -245,7 +245,10 @@ export interface Tx {
       | { status: "sent"; at: number }
       | { status: "pending" | "failed"; nextAttemptAt: number; error: string },
   ): boolean;
-  /** Cancels an incident's messages still waiting (not those being sent); returns how many. */
+  /**
+   * Cancels an incident's pages and approval requests still waiting (not those being sent, and
+   * not status updates); returns how many.
+   */
   cancelPending(incidentId: number, reason: string): number;
   /** Channels (not people) an incident's messages went to, for status updates. */
   notifiedChannels(incidentId: number): string[];

@@ -345,6 +345,34 @@ describe("outage", () => {
     expect(text).toMatch(/^pagewise_outbox_dead_letters 0$/m);
   });
 
+  it("a page acknowledged while on the wire is not tried again when its attempt fails", async () => {
+    let id = 0;
+    let acked = false;
+    const svc: Svc = await start(START, {
+      faults: {
+        afterClaim: () => {
+          if (acked || id === 0) return;
+          acked = true;
+          svc.engine.acknowledge(id, "alice");
+        },
+      },
+    });
+    reply = () => ({ status: 503 });
+    const pages = () => to("/hook").filter((r) => JSON.parse(r.body).kind === "page").length;
+    id = await ingest(svc, { page: "yes" });
+    await svc.deliverer.drain();
+    expect(acked).toBe(true);
+    expect(pages()).toBe(1);
+    const page = svc.store.deliveries({ limit: 100 }).find((d) => d.message.kind === "page");
+    expect(page).toMatchObject({
+      status: "cancelled",
+      lastError: "incident acknowledged while it was being sent",
+    });
+    svc.clock.advance(HOUR);
+    await svc.deliverer.drain();
+    expect(pages()).toBe(1);
+  });
+
   it("always 503: the backoff doubles up to its cap, then the message is dead-lettered, visibly", async () => {
     const jitter = draws([0.1, 0.9, 0.3, 0.7, 0.5, 0.99, 0, 0.6, 0.2]);
     const svc = await start(

@@ -41,6 +41,9 @@ export interface MemoryStoreOptions {
   onEnqueue?: (entry: OutboxEntry) => void;
 }
 
+/** Messages that ask someone to act: moot once the incident is handled (updates still go). */
+const MOOT_KINDS = new Set(["page", "approval"]);
+
 const timerKey = (kind: TimerKind, ref: number) => `${kind}\u0000${ref}`;
 const alertKeyOf = (source: string, key: string) => `${source}\u0000${key}`;
 
@@ -336,7 +339,7 @@ export class MemoryStore implements Store, Tx {
   cancelPending(incidentId: number, reason: string): number {
     let n = 0;
     for (const d of [...this.outbox.values()]) {
-      if (d.incidentId !== incidentId || d.status !== "pending") continue;
+      if (d.incidentId !== incidentId || d.status !== "pending" || !MOOT_KINDS.has(d.message.kind)) continue;
       this.outbox.set(d.id, { ...d, status: "cancelled", lastError: reason });
       this.undo?.push(() => this.outbox.set(d.id, d));
       n++;

@@ -163,7 +163,8 @@ export class SqliteTx implements Tx {
          WHERE id = ? AND status = 'sending' AND lease_until = ?`,
       ),
       cancelPending: p(
-        "UPDATE outbox SET status = 'cancelled', last_error = ? WHERE incident_id = ? AND status = 'pending'",
+        `UPDATE outbox SET status = 'cancelled', last_error = ?
+         WHERE incident_id = ? AND status = 'pending' AND json_extract(message, '$.kind') IN ('page', 'approval')`,
       ),
       notifiedChannels: p(
         `SELECT DISTINCT channel FROM outbox
