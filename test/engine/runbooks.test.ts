@@ -1,4 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { fetchAction } from "../../src/automation/action-http.js";
+import { RunbookRunner } from "../../src/automation/runner.js";
 import { verifyChain } from "../../src/engine/audit.js";
 import { get, post, type TestService, testService } from "../helpers.js";
 import { type HttpPeer, httpPeer, type Recorded } from "../notify/peers.js";
@@ -275,6 +277,27 @@ describe("runbooks", () => {
     expect(runsOf(id)[0]).toMatchObject({ status: "failed", failedStep: "steal" });
     expect(runsOf(id)[0]?.lastError).toMatch(/not in automation\.allowed_hosts; not sent/);
     expect(pagedTo()).toEqual(["alice"]);
+  });
+
+  it("a runner that dies after a request, before recording it: the step is made again after the lease, same key", async () => {
+    const id = await alert({ runbook: "plain" });
+    const dying = new RunbookRunner(svc.engine, svc.clock, () => svc.engine.config, {
+      leaseMs: MIN,
+      http: async (req) => {
+        await fetchAction(req);
+        throw new Error("killed after the request");
+      },
+    });
+    await expect(dying.runOnce()).rejects.toThrow("killed after the request");
+    expect(paths()).toEqual(["/fail"]);
+    // Leased: nobody else takes the step before the lease lapses.
+    await tick(MIN - 1);
+    expect(paths()).toEqual(["/fail"]);
+    await tick(1);
+    expect(paths()).toEqual(["/fail", "/fail"]);
+    const keys = api.requests.map((r) => r.headers["idempotency-key"]);
+    expect(new Set(keys).size).toBe(1);
+    expect(runsOf(id)[0]?.status).toBe("succeeded");
   });
 
   it("lists and shows runs over HTTP, with the catalog's errors for bad input", async () => {
