@@ -38,7 +38,8 @@ export function compilePlaybooks(raw: unknown, problems: Problem[], allow: Allow
     if (name !== undefined && out.has(name)) c.bad(`${path}.name`, `duplicate playbook "${name}"`);
     let autoAbove: number | null = null;
     if (o.auto_above !== undefined) {
-      if (typeof o.auto_above !== "number" || o.auto_above < 0 || o.auto_above > 1)
+      // Written so that NaN (YAML .nan) is refused too.
+      if (typeof o.auto_above !== "number" || !(o.auto_above >= 0 && o.auto_above <= 1))
         c.bad(`${path}.auto_above`, "must be a probability between 0 and 1 (leave it out to always ask)");
       else autoAbove = o.auto_above;
     }
@@ -47,7 +48,8 @@ export function compilePlaybooks(raw: unknown, problems: Problem[], allow: Allow
         ? APPROVAL_TIMEOUT
         : (c.duration(o.approval_timeout, `${path}.approval_timeout`, 60_000) ?? APPROVAL_TIMEOUT);
     const steps = c.list(o.steps, `${path}.steps`).flatMap(([s, p]) => step(c, s, p, allow) ?? []);
-    if (!Array.isArray(o.steps) || o.steps.length === 0)
+    // A steps that is not a list was reported by list() already.
+    if (o.steps === undefined || (Array.isArray(o.steps) && o.steps.length === 0))
       c.bad(`${path}.steps`, "is required: at least one step");
     const rollback = c.list(o.rollback, `${path}.rollback`).flatMap(([s, p]) => step(c, s, p, allow) ?? []);
     const description =
@@ -67,14 +69,21 @@ function step(c: Check, v: unknown, path: string, allow: Allowlist): ActionStep 
     c.bad(`${path}.method`, `must be one of ${METHODS.join(", ")}`);
   const url = typeof o.url === "string" ? o.url : undefined;
   if (url === undefined) c.bad(`${path}.url`, "is required: an http(s) URL (may hold {{...}} holes)");
+  else if (!/^https?:\/\//i.test(url))
+    // Any other scheme is refused at run time anyway, and a hole there is percent-encoded.
+    c.bad(`${path}.url`, "must be an http(s) URL (may hold {{...}} holes after http(s)://)");
   else {
     for (const h of unknownHoles(url)) c.bad(`${path}.url`, `unknown template value {{${h}}}`);
     // A host fixed in the config is checked now; one filled from a template, when it runs.
-    const fixed = /^https?:\/\/[^/{]+(\/|$)/.test(url) ? url : null;
+    // Schemes are case-insensitive; the host ends at a path (/ or \), a query or a fragment.
+    const fixed = /^https?:\/\/[^/?#\\{]+([/?#\\]|$)/i.test(url) ? url : null;
     if (fixed !== null && !allowed(allow, fixed))
       c.bad(`${path}.url`, `host of ${fixed} is not in automation.allowed_hosts`);
   }
   const headers = c.headers(o.headers, `${path}.headers`);
+  // Header values are filled at run time too.
+  for (const [k, v] of Object.entries(headers))
+    for (const h of unknownHoles(v)) c.bad(`${path}.headers.${k}`, `unknown template value {{${h}}}`);
   const body = o.body === undefined ? null : (o.body as Template);
   if (body !== null)
     for (const h of unknownHoles(body)) c.bad(`${path}.body`, `unknown template value {{${h}}}`);

@@ -4,7 +4,7 @@ import type { Template } from "./types.js";
  * Fills {{path}} holes from a context (incident, labels, annotations, score). Missing values
  * fill as "" so that a label absent on one alert does not stop a remediation.
  */
-const HOLE = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_.-]+)?)\s*\}\}/g;
+const HOLE = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_./-]+)?)\s*\}\}/g;
 
 export const TEMPLATE_ROOTS = ["incident", "labels", "annotations", "score", "playbook", "run"] as const;
 
@@ -12,7 +12,8 @@ export type TemplateContext = Record<(typeof TEMPLATE_ROOTS)[number], unknown>;
 
 function lookup(ctx: TemplateContext, path: string): string {
   const [root, ...rest] = path.split(".");
-  let v: unknown = (ctx as Record<string, unknown>)[root ?? ""];
+  // Own keys only: {{constructor}} or {{__proto__}} must not reach Object.prototype.
+  let v: unknown = Object.hasOwn(ctx, root ?? "") ? (ctx as Record<string, unknown>)[root ?? ""] : undefined;
   // Labels may contain dots in their names only through the whole rest of the path.
   if ((root === "labels" || root === "annotations") && rest.length > 0) {
     const bag = v as Record<string, unknown> | undefined;
@@ -35,9 +36,12 @@ export function fillText(text: string, ctx: TemplateContext, encode?: (s: string
   });
 }
 
+/** Lone surrogates (valid in JSON labels) make encodeURIComponent throw; they become U+FFFD. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
 /** A URL's holes are percent-encoded: a label value cannot change the host or add a query. */
 export function fillUrl(text: string, ctx: TemplateContext): string {
-  return fillText(text, ctx, encodeURIComponent);
+  return fillText(text, ctx, (v) => encodeURIComponent(v.replace(LONE_SURROGATE, "\uFFFD")));
 }
 
 /** A JSON shape's strings are filled one by one, so values cannot break its structure. */
