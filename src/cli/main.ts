@@ -148,6 +148,20 @@ program
     oncall(opts);
   });
 
+program
+  .command("simulate")
+  .description(
+    "run a game day scenario on a virtual clock through the real engine; exit 1 if an expectation fails",
+  )
+  .requiredOption("--config <file>", "config file (YAML)")
+  .argument("<scenario>", "scenario file (YAML): events at offsets and expectations")
+  .option("--deliver", "send messages for real through the configured channels (default: capture them)")
+  .option("--json", "print the stable JSON document documented in the README")
+  .action(async (file: string, opts) => {
+    const { simulate } = await import("./simulate.js");
+    await simulate(file, opts);
+  });
+
 const policy = program.command("policy").description("check a configuration before it goes live");
 policy
   .command("validate")

@@ -28,7 +28,12 @@ const EXAMPLES: Record<RouteKind, [Route, string][]> = {
       {
         kind: "runbook",
         playbook: "restart",
-        onFailure: { kind: "validate", forMs: 5 * 60_000, after: { kind: "notify", channel: "ops" }, confirmAbove: null },
+        onFailure: {
+          kind: "validate",
+          forMs: 5 * 60_000,
+          after: { kind: "notify", channel: "ops" },
+          confirmAbove: null,
+        },
       },
       "run playbook restart (if it fails: hold for validation for 5 min, then notify ops)",
     ],
@@ -47,10 +52,18 @@ const EXAMPLES: Record<RouteKind, [Route, string][]> = {
   ],
   validate: [
     [
-      { kind: "validate", forMs: 10 * 60_000, after: { kind: "triage", team: null, channel: null }, confirmAbove: null },
+      {
+        kind: "validate",
+        forMs: 10 * 60_000,
+        after: { kind: "triage", team: null, channel: null },
+        confirmAbove: null,
+      },
       "hold for validation for 10 min, then open a triage with the owning team",
     ],
-    [{ kind: "validate", forMs: 90_000, after: PAGE, confirmAbove: null }, "hold for validation for 2 min, then page"],
+    [
+      { kind: "validate", forMs: 90_000, after: PAGE, confirmAbove: null },
+      "hold for validation for 2 min, then page",
+    ],
   ],
   notify: [
     [{ kind: "notify", channel: null }, "notify the secondary channel"],
