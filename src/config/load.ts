@@ -348,7 +348,7 @@ function build(file: ConfigFile, problems: Problem[], hash: string, policyFromFi
     linkSecret: file.server?.link_secret ?? null,
     linkTtlMs: dur(file.server?.link_ttl, "server.link_ttl", "24h") ?? 86_400_000,
     mailChannel,
-    deliveryMaxAttempts: file.server?.delivery_max_attempts ?? 8,
+    deliveryMaxAttempts: file.server?.delivery_max_attempts ?? 12,
     demoSink: file.server?.demo_sink ?? false,
     upstreamAnnotations: file.scoring?.upstream_annotations ?? [],
     retention: dur(file.server?.retention, "server.retention", DEFAULT_RETENTION) ?? 90 * 86_400_000,

@@ -178,13 +178,20 @@ export function finishStep(
 function fallback(tx: Tx, env: DeliveryEnv, incident: Incident, run: Run, why: string): void {
   if (incident.status === "resolved") return;
   const route = run.onFailure;
+  const routed: Incident = { ...incident, route };
+  // The fallback is a decision of its own: the chain says where the incident went, and why.
+  const decisionId = record(tx, env, routed, run, {
+    event: "fallback",
+    reason: why,
+    route: routeJson(route),
+  });
   const facts: MessageFacts = {
     ...NO_FACTS,
+    decisionId,
     score: incident.score,
     rationale: `Playbook ${run.playbook}: ${why}. Falling back to: ${routeText(route)}.`,
   };
-  const next = carryOut(tx, env, { ...incident, route }, null, route, { also: [] }, facts);
-  tx.saveIncident(next);
+  tx.saveIncident(carryOut(tx, env, routed, null, route, { also: [] }, facts));
 }
 
 /**
@@ -197,7 +204,7 @@ function record(
   incident: Incident,
   run: Run,
   detail: Record<string, unknown>,
-): void {
+): number {
   const entry = {
     run: run.id,
     playbook: run.playbook,
@@ -231,7 +238,7 @@ function record(
     body,
     prevHash: tx.lastDecisionHash(),
   };
-  tx.insertDecision({ ...rec, hash: decisionHash(rec) });
+  return tx.insertDecision({ ...rec, hash: decisionHash(rec) });
 }
 
 function note(tx: Tx, env: DeliveryEnv, incidentId: number, detail: Record<string, unknown>): void {

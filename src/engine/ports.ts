@@ -71,7 +71,9 @@ export type TimerKind =
   /** ref: runbook run; nobody answered its approval request in time. */
   | "runbook_approval"
   /** ref: heartbeat; no check-in for `every` + `grace`. */
-  | "heartbeat";
+  | "heartbeat"
+  /** ref: incident; a muted incident is looked at again when its mute may have ended. */
+  | "mute_check";
 
 export interface Timer {
   id: number;
@@ -117,7 +119,8 @@ export type DecisionReason =
   | "corroborated"
   | "change"
   | "override"
-  | "validation_end";
+  | "validation_end"
+  | "unmuted";
 
 /** A runbook run as stored: the runner holds a lease while it carries out a step. */
 export interface StoredRun extends Run {

@@ -18,6 +18,7 @@ import { explainScore, type Scored, type ScoringState, scoreInput } from "../cor
 import type { Labels, SignalEvent } from "../core/types.js";
 import { carryOut, type DeliveryEnv, type MessageFacts } from "./escalation.js";
 import { freshIncident } from "./ingest.js";
+import { armMuteCheck } from "./mute.js";
 import type { DecisionReason, Tx } from "./ports.js";
 import { decisionHash, type RoutingState } from "./routing.js";
 import { confirmedEarly, type ValidationResult } from "./validation.js";
@@ -119,6 +120,8 @@ export class ScoringStep {
     const held = d.mutedBy === null && prev !== null && ROUTE_RANK[d.route.kind] < ROUTE_RANK[prev.kind];
     const effective = held ? (prev as Route) : d.route;
     const status = nextStatus(incident, effective, d.mutedBy !== null, now);
+    if (d.mutedBy !== null && status.status === "suppressed" && this.env.delivery !== undefined)
+      armMuteCheck(this.tx, this.env, incident, labels);
     this.lastThresholds = d.thresholds;
     if (incident.status === "validating" && status.status === "triggered")
       confirmedEarly(this.tx, this.env, incident, reason);

@@ -4,6 +4,7 @@ import { approvalExpired } from "./automation.js";
 import { escalate, type MessageFacts, NO_FACTS, statusChanged } from "./escalation.js";
 import { heartbeatDue } from "./heartbeats.js";
 import { resolveAlert } from "./ingest.js";
+import { muteCheck } from "./mute.js";
 import type { Timer, Tx } from "./ports.js";
 import { type ScoringEnv, ScoringStep } from "./scoring.js";
 import { validationEnded } from "./validation.js";
@@ -37,6 +38,8 @@ export function runTimer(tx: Tx, timer: Timer, env: TimerEnv): TimerNext {
     case "runbook_approval":
       if (env.delivery !== undefined) approvalExpired(tx, env.delivery, timer.ref);
       return { kind: "done" };
+    case "mute_check":
+      return muteCheck(tx, env, timer.ref, scoring);
     case "heartbeat":
       return heartbeatDue(tx, env, String(timer.payload?.name ?? ""));
     default:

@@ -184,7 +184,11 @@ describe("runbooks", () => {
       "step_succeeded:running",
       "step_failed:rolling_back",
       "rollback_succeeded:rolled_back",
+      "fallback:rolled_back",
     ]);
+    // The fallback is the incident's last decision record: the chain and the incident agree.
+    const last = (await svc.store.incidentDecisions(id)).at(-1);
+    expect(last).toMatchObject({ reason: "runbook", route: "page" });
     expect((await svc.store.getIncident(id))?.route).toMatchObject({ kind: "page" });
     expect(verifyChain(svc.store)).toMatchObject({ ok: true });
     // The incident shows its run, and each run event is explained in words.

@@ -72,7 +72,9 @@ expect:
     ack: { ref: api, by: bob }
 expect:
   - incident: { ref: co, status: suppressed, by: 10m }
-  - messages: { incident: co, count: 0 }
+  - messages: { incident: co, count: 0, until: 29m }
+  # Still firing when the silence ends: decided again, and paged.
+  - incident: { ref: co, status: triggered, by: 31m }
   - incident: { ref: api, status: resolved, by: 45m }
 `);
     expect(failed).toEqual([]);

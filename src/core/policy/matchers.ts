@@ -17,8 +17,10 @@ export interface Matcher {
   text: string;
 }
 
+// An unquoted value cannot start with "~" or hold quotes: `name=~"(` (a broken regex) must not
+// read as `name = '~"('`.
 const SYNTAX =
-  /^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(=~|!~|!=|=)\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|([^"'\s][^\s]*))?\s*$/;
+  /^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(=~|!~|!=|=)\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|([^"'\s~][^\s"']*))?\s*$/;
 
 /** Parses one matcher; returns a reason string when it is not valid. */
 export function parseMatcher(text: string): Matcher | string {

@@ -80,6 +80,10 @@ describe("parseMatcher", () => {
     'env="prod" extra',
     'env="a"b',
     "env=a b",
+    // An unclosed quote after =~ must not fall back to `=` with the value `~"(`.
+    'service=~"(',
+    "service!~'a",
+    'env=a"b',
     "",
     "   ",
   ])("gives a reason for %j instead of a matcher", (text) => {
