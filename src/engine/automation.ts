@@ -171,7 +171,11 @@ export function finishStep(
   });
   if (isFinished(r.run.status))
     announce(tx, env, incident, `runbook ${run.playbook} ${r.run.status.replace("_", " ")}`);
-  if (r.fallback) fallback(tx, env, incident, r.run, `runbook ${r.run.status.replace("_", " ")}`);
+  if (r.fallback) {
+    const failed =
+      r.run.failedStep === null ? "" : ` after step ${r.run.failedStep} failed (${r.run.lastError})`;
+    fallback(tx, env, incident, r.run, `runbook ${r.run.status.replace("_", " ")}${failed}`);
+  }
   return true;
 }
 

@@ -1,3 +1,4 @@
+import { RUN_STATUSES, type RunStatus } from "../core/automation/run.js";
 import type { IncidentStatus } from "../core/incident.js";
 import type { Matcher } from "../core/policy/matchers.js";
 import type { RouteKind } from "../core/policy/types.js";
@@ -78,15 +79,9 @@ export const MESSAGE_KINDS: readonly MessageKind[] = [
 /** What "notified" means unless an expectation names kinds: updates and approvals do not count. */
 export const NOTIFYING: readonly MessageKind[] = ["page", "triage", "notify"];
 
-export const RUNBOOK_STATUSES = [
-  "succeeded",
-  "failed",
-  "rolled_back",
-  "rejected",
-  "awaiting_approval",
-  "running",
-] as const;
-export type RunbookStatus = (typeof RUNBOOK_STATUSES)[number];
+/** Every status a run can be in (the core's list: one source of truth). */
+export const RUNBOOK_STATUSES: readonly RunStatus[] = RUN_STATUSES;
+export type RunbookStatus = RunStatus;
 
 /** Filters shared by the expectations that look at delivered messages. */
 export interface MessageFilter {

@@ -177,7 +177,9 @@ describe("runbooks", () => {
     expect(runsOf(id)[0]?.lastError).toMatch(/HTTP 500/);
     expect(pagedTo()).toEqual(["alice"]);
     const page = JSON.parse(people.requests[0]?.body ?? "{}");
-    expect(page.rationale).toMatch(/Playbook restart: runbook rolled back\. Falling back to: page/);
+    expect(page.rationale).toMatch(
+      /^Playbook restart: runbook rolled back after step restart failed \(HTTP 500: done\)\. Falling back to: page/,
+    );
     const events = await runbookEvents(id);
     expect(events.map((e) => `${e.event}:${e.status}`)).toEqual([
       "started:running",
