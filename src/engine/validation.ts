@@ -1,8 +1,10 @@
 import { type Incident, transition } from "../core/incident.js";
+import { routeJson } from "../core/policy/explain.js";
 import type { Route } from "../core/policy/types.js";
 import { carryOut, type MessageFacts, NO_FACTS, statusChanged } from "./escalation.js";
 import type { Tx } from "./ports.js";
-import type { ScoringEnv, ScoringStep } from "./scoring.js";
+import { decisionHash } from "./routing.js";
+import { routeAction, type ScoringEnv, type ScoringStep } from "./scoring.js";
 
 /**
  * Validation holds. A held incident waits out its window; new alerts on it or corroborating
@@ -56,9 +58,34 @@ function confirm(tx: Tx, env: ScoringEnv, incident: Incident, after: Route, why:
   if (!t.ok) return;
   let next: Incident = { ...incident, ...t.next, route: after };
   validated(tx, env, next, "confirmed", why, env.now);
+  // The confirmation routes the incident on: a record of its own, so the chain says where it went.
+  const rec = {
+    incidentId: incident.id,
+    at: env.now,
+    reason: "validation_end",
+    policyVersion: incident.policyVersion ?? "",
+    route: after.kind,
+    body: {
+      reason: "validation_end",
+      incident: {
+        id: incident.id,
+        service: incident.service,
+        team: incident.team,
+        tier: incident.tier,
+        severity: incident.severity,
+      },
+      validation: { result: "confirmed", reason: why, score: incident.score },
+      effective_route: routeJson(after),
+      held_by: null,
+      actions: [routeAction(after)],
+    },
+    prevHash: tx.lastDecisionHash(),
+  };
+  const decisionId = tx.insertDecision({ ...rec, hash: decisionHash(rec) });
   if (env.delivery !== undefined) {
     const facts: MessageFacts = {
       ...NO_FACTS,
+      decisionId,
       score: incident.score,
       rationale: `Confirmed after validation: ${why}.`,
     };

@@ -22,6 +22,9 @@ export function explainStored(d: StoredDecision): string {
   }
   const rb = d.body.runbook as Record<string, unknown> | undefined;
   if (rb !== undefined) return runbookText(rb);
+  const v = d.body.validation as { reason?: string } | undefined;
+  if (v !== undefined)
+    return `Confirmed after its validation hold (${v.reason ?? "confirmed"}): ${routeText(routeFromJson(d.body.effective_route as Record<string, unknown>))}.`;
   const b = d.body as {
     decision: {
       policy_version: string;

@@ -151,6 +151,13 @@ describe("validation holds", () => {
     expect(await status(id)).toBe("triggered");
     expect(delivered()).toEqual([{ to: "alice", incident: id, kind: "page" }]);
     expect(await validations(id)).toMatchObject([{ result: "confirmed", time_to_validation_s: 600 }]);
+    // The window's decision, then the confirmation that routed it on: both in the chain.
+    const records = await svc.store.incidentDecisions(id);
+    expect(records.map((d) => [d.reason, d.route])).toEqual([
+      ["opened", "validate"],
+      ["validation_end", "validate"],
+      ["validation_end", "page"],
+    ]);
     expect(await metric("confirmed")).toBe(1);
   });
 
