@@ -7,6 +7,7 @@ import { sigmoid } from "../core/scoring/logistic.js";
 import { compileModel, type Model } from "../core/scoring/model.js";
 import type { InboundEvent, Severity } from "../core/types.js";
 import { Engine } from "../engine/engine.js";
+import type { DecisionRecord, OutboxEntry } from "../engine/ports.js";
 import { alertnameOf, type DecisionScore } from "../engine/scoring.js";
 import { TimerHeap } from "../store/memory/heap.js";
 import { MemoryStore } from "../store/memory/store.js";
@@ -30,6 +31,15 @@ export interface RunOptions {
   onProgress?: (p: HistoryProgress) => void;
   /** Every decision as it is made (the parity test compares them with live serving). */
   onDecision?: (d: DecisionScore) => void;
+  /**
+   * Carry routes out as the live service does (escalations, validation holds, runbooks, on the
+   * virtual clock), so replay measures when pages would have gone out. Nothing is sent.
+   */
+  carryOut?: boolean;
+  /** Every decision record as it is written (replay measures routes and explains misses). */
+  onRecord?: (record: DecisionRecord) => void;
+  /** Every notification as it would be queued. */
+  onEnqueue?: (entry: OutboxEntry) => void;
 }
 
 /** Scores at one level (alerts or incidents) with the three baselines beside Pagewise. */
@@ -63,6 +73,9 @@ export interface RunResult {
   rows: TrainingRow[];
   rowIncidents: number[];
   undeclaredSources: string[];
+  /** The first and last event times (ms), null for an empty history. */
+  firstAt: number | null;
+  lastAt: number | null;
   learning: Learning;
   model: Model;
   refits: number;
@@ -79,6 +92,8 @@ interface IncidentState {
 }
 
 const PAIR = "\u0000";
+/** How long after the last event a replay keeps running timers. */
+const SETTLE_MS = 86_400_000;
 const MIN_REFIT_INCIDENTS = 200;
 const REFIT_GROWTH = 1.3;
 const MIN_CLASS_ROWS = 10;
@@ -88,14 +103,18 @@ export async function runHistory(opts: RunOptions): Promise<RunResult> {
   const sources = new HistorySources(cloneConfig(opts.config));
   const config = sources.config;
   const clock = new VirtualClock(0);
-  const store = new MemoryStore();
+  const store = new MemoryStore({
+    keepOutbox: false,
+    ...(opts.onRecord === undefined ? {} : { onDecision: opts.onRecord }),
+    ...(opts.onEnqueue === undefined ? {} : { onEnqueue: opts.onEnqueue }),
+  });
   const learning = opts.learning ?? new Learning();
   let model = opts.model;
   const engine = new Engine(store, clock, config, {
     owner: "replay",
     scoring: { model: compileModel(model), learning },
     scoreTriggers: true,
-    deliver: false,
+    deliver: opts.carryOut === true,
   });
   const baselines = new Baselines();
   const incidents = new Map<number, IncidentState>();
@@ -178,8 +197,12 @@ export async function runHistory(opts: RunOptions): Promise<RunResult> {
     }
   };
 
+  let firstAt: number | null = null;
+  let lastAt: number | null = null;
   for await (const ev of readHistory(opts.files, sources, opts.onProgress)) {
     events++;
+    firstAt ??= ev.at;
+    lastAt = ev.at;
     if (!started) {
       clock.set(ev.at);
       engine.start();
@@ -273,6 +296,9 @@ export async function runHistory(opts: RunOptions): Promise<RunResult> {
     if (ev.outcome === "genuine") pair.genuine = true;
   }
 
+  // Holds, escalations and approvals still running at the end play out, as they would have.
+  if (opts.carryOut === true && lastAt !== null) advance(lastAt + SETTLE_MS);
+
   const incidentSet = emptySet();
   const records: IncidentRecord[] = [];
   for (const st of incidents.values()) {
@@ -298,6 +324,8 @@ export async function runHistory(opts: RunOptions): Promise<RunResult> {
     rows: trainingRows,
     rowIncidents,
     undeclaredSources: [...sources.undeclared].sort(),
+    firstAt,
+    lastAt,
     learning,
     model,
     refits,
@@ -336,5 +364,6 @@ function emptySet(): ScoredSet {
 
 /** Undeclared sources are added while reading; the caller's config stays as it was. */
 function cloneConfig(config: Config): Config {
-  return { ...config, sources: new Map(config.sources) };
+  // History has no check-ins: heartbeats would all look missed.
+  return { ...config, sources: new Map(config.sources), heartbeats: new Map() };
 }

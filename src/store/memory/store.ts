@@ -37,8 +37,10 @@ export interface MemoryStoreOptions {
   onClose?: (incident: Incident) => void;
   /** Every decision record as it is written (replay compares and reports them). */
   onDecision?: (record: DecisionRecord) => void;
-  /** Every notification as it is queued (simulate captures them). */
+  /** Every notification as it is queued (replay watches pages). */
   onEnqueue?: (entry: OutboxEntry) => void;
+  /** false: notifications go to onEnqueue only and are not kept (history runs). */
+  keepOutbox?: boolean;
 }
 
 /** Messages that ask someone to act: moot once the incident is handled (updates still go). */
@@ -287,6 +289,11 @@ export class MemoryStore implements Store, Tx {
   private readonly metaValues = new Map<string, string>();
 
   enqueue(e: OutboxEntry): void {
+    // Replay only watches what would be sent: keeping it would grow with the history.
+    if (this.opts.keepOutbox === false) {
+      this.opts.onEnqueue?.(e);
+      return;
+    }
     if (this.outboxKeys.has(e.idempotencyKey)) return;
     const id = this.nextDelivery++;
     this.outboxKeys.add(e.idempotencyKey);
