@@ -60,6 +60,21 @@ program
     await score(opts);
   });
 
+program
+  .command("replay")
+  .description("replay a labelled history through the live engine code: routes, pages, precision and recall")
+  .requiredOption("--config <file>", "config file (YAML)")
+  .requiredOption("--history <files...>", "labelled history files (.jsonl or .jsonl.gz)")
+  .option("--model <file>", "model.json (default: the cold-start model)")
+  .option("--learn", "reveal outcomes after --feedback-delay, as responder feedback would")
+  .option("--feedback-delay <duration>", "when outcomes become known after an incident opens", "1h")
+  .option("--report <file>", "write a self-contained HTML report")
+  .option("--json", "print one JSON object (schema in the README)")
+  .action(async (opts) => {
+    const { replay } = await import("./replay.js");
+    await replay(opts);
+  });
+
 const model = program.command("model").description("the scoring model stored in a database");
 model
   .command("export")

@@ -30,7 +30,7 @@ import type {
   Verdict,
 } from "./ports.js";
 import { RoutingState } from "./routing.js";
-import { routingLabels } from "./scoring.js";
+import { routingLabels, type ScoringEnv } from "./scoring.js";
 import { runTimer } from "./timers.js";
 import type { ValidationResult } from "./validation.js";
 
@@ -52,6 +52,8 @@ export interface EngineOptions {
   scoreTriggers?: boolean;
   /** Carry decisions out (escalations, outbox); false in history runs, which only measure. */
   deliver?: boolean;
+  /** Every decision's input (tuning records them to re-decide later). */
+  onDecide?: ScoringEnv["onDecide"];
 }
 
 /** What a signed link found: the action done now, or why it was not. */
@@ -81,6 +83,7 @@ export class Engine {
   readonly routing: RoutingState;
   private readonly scoreTriggers: boolean;
   private readonly deliver: boolean;
+  private readonly onDecide: ScoringEnv["onDecide"];
   private links: LinkSigner;
 
   constructor(store: Store, clock: Clock, config: Config, opts: EngineOptions) {
@@ -97,6 +100,7 @@ export class Engine {
     };
     this.scoreTriggers = opts.scoreTriggers ?? false;
     this.deliver = opts.deliver ?? true;
+    this.onDecide = opts.onDecide;
     this.links = this.linkSigner(config);
     this.routing = new RoutingState(config.policy, (version) => this.storedPolicy(version));
   }
@@ -183,6 +187,7 @@ export class Engine {
       routing: this.routing,
       scoreTriggers: this.scoreTriggers,
       onValidated: (result: ValidationResult, ms: number) => this.observer.validated?.(result, ms),
+      onDecide: this.onDecide,
       delivery: this.deliver ? this.deliveryEnv(now) : undefined,
     };
   }

@@ -64,6 +64,8 @@ export interface ScoringEnv {
   scoreTriggers?: boolean;
   /** A validation hold ended (time from first alert to result), for the metric. */
   onValidated?: (result: ValidationResult, ms: number) => void;
+  /** Every decision's input, as decided (tuning re-decides them under other thresholds). */
+  onDecide?: (incidentId: number, input: DecisionInput, reason: DecisionReason) => void;
 }
 
 export interface ScoringOut {
@@ -114,6 +116,7 @@ export class ScoringStep {
     const policy = routing.policyFor(incident.policyVersion);
     const labels = routingLabels(alert, incident);
     const input = decisionInput(this.env, incident, labels, score.value, scored, justFired);
+    this.env.onDecide?.(incident.id, input, reason);
     const d = decide(input, policy);
     // Never downgrade an active route by itself: that needs a human.
     const prev = incident.route;

@@ -1,5 +1,6 @@
 import type { Config } from "../config/types.js";
 import { VirtualClock } from "../core/clock.js";
+import type { DecisionInput } from "../core/policy/types.js";
 import { FEATURE_INDEX } from "../core/scoring/features.js";
 import { fitModel, type TrainingRow } from "../core/scoring/fit.js";
 import { Learning } from "../core/scoring/learning.js";
@@ -7,7 +8,7 @@ import { sigmoid } from "../core/scoring/logistic.js";
 import { compileModel, type Model } from "../core/scoring/model.js";
 import type { InboundEvent, Severity } from "../core/types.js";
 import { Engine } from "../engine/engine.js";
-import type { DecisionRecord, OutboxEntry } from "../engine/ports.js";
+import type { DecisionReason, DecisionRecord, OutboxEntry } from "../engine/ports.js";
 import { alertnameOf, type DecisionScore } from "../engine/scoring.js";
 import { TimerHeap } from "../store/memory/heap.js";
 import { MemoryStore } from "../store/memory/store.js";
@@ -40,6 +41,8 @@ export interface RunOptions {
   onRecord?: (record: DecisionRecord) => void;
   /** Every notification as it would be queued. */
   onEnqueue?: (entry: OutboxEntry) => void;
+  /** Every decision's input, as decided (tune records them). */
+  onDecide?: (incidentId: number, input: DecisionInput, reason: DecisionReason) => void;
 }
 
 /** Scores at one level (alerts or incidents) with the three baselines beside Pagewise. */
@@ -115,6 +118,7 @@ export async function runHistory(opts: RunOptions): Promise<RunResult> {
     scoring: { model: compileModel(model), learning },
     scoreTriggers: true,
     deliver: opts.carryOut === true,
+    ...(opts.onDecide === undefined ? {} : { onDecide: opts.onDecide }),
   });
   const baselines = new Baselines();
   const incidents = new Map<number, IncidentState>();
