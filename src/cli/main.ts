@@ -75,6 +75,25 @@ program
     await replay(opts);
   });
 
+program
+  .command("tune")
+  .description("find band thresholds (per tier) and validation windows that cost least on a labelled history")
+  .requiredOption("--config <file>", "config file (YAML)")
+  .requiredOption("--history <files...>", "labelled history files (.jsonl or .jsonl.gz)")
+  .option("--model <file>", "model.json (default: the cold-start model)")
+  .option("--learn", "reveal outcomes after --feedback-delay, as responder feedback would")
+  .option("--feedback-delay <duration>", "when outcomes become known after an incident opens", "1h")
+  .option("--report <file>", "write a self-contained HTML report with the tuning charts")
+  .option("--cost-false-page <n>", "cost of paging for a false alarm", "1")
+  .option("--cost-missed <n>", "cost of not paging a genuine incident", "20")
+  .option("--cost-delay-per-min <n>", "cost of each minute a genuine page waited", "0.1")
+  .option("--min-recall <r>", "paging recall floor (0..1)", "0.95")
+  .option("--json", "print one JSON object")
+  .action(async (opts) => {
+    const { tuneCommand } = await import("./tune.js");
+    await tuneCommand(opts);
+  });
+
 const model = program.command("model").description("the scoring model stored in a database");
 model
   .command("export")

@@ -53,11 +53,11 @@ export async function replayHistory(opts: ReplayOptions): Promise<ReplayJson> {
   return summarize(run, watch, config, opts, delay, file?.model.version ?? DEFAULT_MODEL.version);
 }
 
-function summarize(
+export function summarize(
   run: RunResult,
   watch: RouteWatch,
   config: ReturnType<typeof loadConfigFile>,
-  opts: ReplayOptions,
+  opts: Pick<ReplayOptions, "history" | "learn">,
   delayMs: number,
   version: string,
 ): ReplayJson {
