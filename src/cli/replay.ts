@@ -47,6 +47,7 @@ export async function replayHistory(opts: ReplayOptions): Promise<ReplayJson> {
     feedbackDelayMs: delay,
     onProgress: progress.update,
     carryOut: true,
+    alertLevel: false,
     onRecord: watch.onRecord,
   });
   progress.done();

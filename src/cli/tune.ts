@@ -57,6 +57,7 @@ export async function tuneCommand(opts: TuneOptions): Promise<void> {
     feedbackDelayMs: delay,
     onProgress: progress.update,
     carryOut: true,
+    alertLevel: false,
     onRecord: watch.onRecord,
     onDecide: (incidentId, input) => points.push({ incidentId, input: snapshot(input, windows) }),
   });

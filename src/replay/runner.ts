@@ -41,6 +41,8 @@ export interface RunOptions {
   onRecord?: (record: DecisionRecord) => void;
   /** Every notification as it would be queued. */
   onEnqueue?: (entry: OutboxEntry) => void;
+  /** Score every trigger for the alert-level metrics (default true; replay and tune do not use them). */
+  alertLevel?: boolean;
   /** Every decision's input, as decided (tune records them). */
   onDecide?: (incidentId: number, input: DecisionInput, reason: DecisionReason) => void;
 }
@@ -116,7 +118,7 @@ export async function runHistory(opts: RunOptions): Promise<RunResult> {
   const engine = new Engine(store, clock, config, {
     owner: "replay",
     scoring: { model: compileModel(model), learning },
-    scoreTriggers: true,
+    scoreTriggers: opts.alertLevel !== false,
     deliver: opts.carryOut === true,
     ...(opts.onDecide === undefined ? {} : { onDecide: opts.onDecide }),
   });

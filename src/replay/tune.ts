@@ -101,7 +101,8 @@ export function evaluate(
   costs: Costs,
 ): Outcome {
   const states = new Map<number, State>();
-  const teamPages = new Map<string, number[]>();
+  // Per team: page times, and the index of the first one inside the last hour (a sliding window).
+  const teamPages = new Map<string, { times: number[]; from: number }>();
   for (const p of points) {
     let s = states.get(p.incidentId);
     if (s === undefined) {
@@ -110,8 +111,15 @@ export function evaluate(
     }
     if (s.hold !== null && p.input.at <= s.hold.end) s.hold.max = Math.max(s.hold.max, p.input.score);
     const team = p.input.team ?? "";
-    const recent = teamPages.get(team) ?? [];
-    const input = { ...p.input, teamPages1h: recent.filter((t) => t > p.input.at - HOUR).length };
+    let recent = teamPages.get(team);
+    if (recent === undefined) {
+      recent = { times: [], from: 0 };
+      teamPages.set(team, recent);
+    }
+    // The engine counts pages in [at - 1h, at], both ends included.
+    while (recent.from < recent.times.length && (recent.times[recent.from] as number) < p.input.at - HOUR)
+      recent.from++;
+    const input = { ...p.input, teamPages1h: recent.times.length - recent.from };
     const d = decide(input, policy, { reasons: false });
     if (d.mutedBy !== null) continue;
     let route = d.route;
@@ -120,10 +128,12 @@ export function evaluate(
       s.rank = ROUTE_RANK[route.kind];
       s.route = route;
     }
+    // A re-decision inside the window that moves the incident off validate ends the hold early,
+    // as the engine does (confirmedEarly): it goes where that route says, not to `after`.
+    if (s.hold !== null && route.kind !== "validate" && p.input.at <= s.hold.end) s.hold = null;
     if (route.kind === "page" && s.pagedAt === null) {
       s.pagedAt = p.input.at;
-      recent.push(p.input.at);
-      teamPages.set(team, recent);
+      recent.times.push(p.input.at);
     } else if (route.kind === "validate" && s.hold === null) {
       s.hold = {
         end: p.input.at + route.forMs,

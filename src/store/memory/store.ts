@@ -508,7 +508,7 @@ export class MemoryStore implements Store, Tx {
       payload,
     };
     this.put(this.timers, k, timer);
-    this.heap.push(dueAt, k);
+    this.heap.push(dueAt, k, timer.id);
   }
 
   cancelTimer(kind: TimerKind, ref: number): void {
@@ -525,7 +525,7 @@ export class MemoryStore implements Store, Tx {
     const cur = this.timers.get(k);
     if (cur?.leaseOwner !== owner) return;
     this.put(this.timers, k, { ...cur, dueAt, leaseOwner: null, leaseUntil: null, attempts: 0 });
-    this.heap.push(dueAt, k);
+    this.heap.push(dueAt, k, cur.id);
   }
 
   pruneEvents(): number {
@@ -552,7 +552,7 @@ export class MemoryStore implements Store, Tx {
       const claimed: Timer = { ...t, leaseOwner: owner, leaseUntil: now + leaseMs, attempts: t.attempts + 1 };
       this.timers.set(top.key, claimed);
       // If its holder never finishes it, it can be claimed again when the lease runs out.
-      this.heap.push(now + leaseMs, top.key);
+      this.heap.push(now + leaseMs, top.key, t.id);
       out.push(claimed);
     }
     return out;
