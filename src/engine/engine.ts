@@ -54,6 +54,8 @@ export interface EngineOptions {
   deliver?: boolean;
   /** Every decision's input (tuning records them to re-decide later). */
   onDecide?: ScoringEnv["onDecide"];
+  /** Hash-chain decision records (default true; history runs that only measure turn it off). */
+  hashDecisions?: boolean;
 }
 
 /** What a signed link found: the action done now, or why it was not. */
@@ -84,6 +86,7 @@ export class Engine {
   private readonly scoreTriggers: boolean;
   private readonly deliver: boolean;
   private readonly onDecide: ScoringEnv["onDecide"];
+  private readonly hashDecisions: boolean;
   private links: LinkSigner;
 
   constructor(store: Store, clock: Clock, config: Config, opts: EngineOptions) {
@@ -101,6 +104,7 @@ export class Engine {
     this.scoreTriggers = opts.scoreTriggers ?? false;
     this.deliver = opts.deliver ?? true;
     this.onDecide = opts.onDecide;
+    this.hashDecisions = opts.hashDecisions ?? true;
     this.links = this.linkSigner(config);
     this.routing = new RoutingState(config.policy, (version) => this.storedPolicy(version));
   }
@@ -188,6 +192,7 @@ export class Engine {
       scoreTriggers: this.scoreTriggers,
       onValidated: (result: ValidationResult, ms: number) => this.observer.validated?.(result, ms),
       onDecide: this.onDecide,
+      hashDecisions: this.hashDecisions,
       delivery: this.deliver ? this.deliveryEnv(now) : undefined,
     };
   }

@@ -41,6 +41,8 @@ export interface RunOptions {
   onRecord?: (record: DecisionRecord) => void;
   /** Every notification as it would be queued. */
   onEnqueue?: (entry: OutboxEntry) => void;
+  /** Hash-chain the decision records as the live service does (default false: only the parity test needs it). */
+  hashDecisions?: boolean;
   /** Score every trigger for the alert-level metrics (default true; replay and tune do not use them). */
   alertLevel?: boolean;
   /** Every decision's input, as decided (tune records them). */
@@ -120,6 +122,7 @@ export async function runHistory(opts: RunOptions): Promise<RunResult> {
     scoring: { model: compileModel(model), learning },
     scoreTriggers: opts.alertLevel !== false,
     deliver: opts.carryOut === true,
+    hashDecisions: opts.hashDecisions === true,
     ...(opts.onDecide === undefined ? {} : { onDecide: opts.onDecide }),
   });
   const baselines = new Baselines();

@@ -336,6 +336,7 @@ async function replay(dir: string, configText: string): Promise<DecisionRecord[]
     learn: false,
     feedbackDelayMs: 3_600_000,
     carryOut: true,
+    hashDecisions: true,
     // As written, not round-tripped through JSON: a field JSON would drop or change fails here.
     onRecord: (r) => records.push(r),
   });
