@@ -48,6 +48,7 @@ export async function replayHistory(opts: ReplayOptions): Promise<ReplayJson> {
     onProgress: progress.update,
     carryOut: true,
     alertLevel: false,
+    trainingRows: opts.learn === true,
     onRecord: watch.onRecord,
   });
   progress.done();

@@ -41,6 +41,11 @@ export interface RunOptions {
   onRecord?: (record: DecisionRecord) => void;
   /** Every notification as it would be queued. */
   onEnqueue?: (entry: OutboxEntry) => void;
+  /**
+   * Keep each decision's features as training rows (default true: train and refits need them;
+   * replay without --learn does not, and its memory then follows incidents, not decisions).
+   */
+  trainingRows?: boolean;
   /** Hash-chain the decision records as the live service does (default false: only the parity test needs it). */
   hashDecisions?: boolean;
   /** Score every trigger for the alert-level metrics (default true; replay and tune do not use them). */
@@ -206,6 +211,7 @@ export async function runHistory(opts: RunOptions): Promise<RunResult> {
     }
   };
 
+  const keepRows = opts.trainingRows !== false;
   let firstAt: number | null = null;
   let lastAt: number | null = null;
   for await (const ev of readHistory(opts.files, sources, opts.onProgress)) {
@@ -241,7 +247,8 @@ export async function runHistory(opts: RunOptions): Promise<RunResult> {
               severity: Math.max(st.peak.severity, b.severity),
               rule: Math.max(st.peak.rule, b.rule),
             };
-      st.rows.push({ features: Float64Array.from(d.features), source: d.source, upstream: d.upstream });
+      if (keepRows)
+        st.rows.push({ features: Float64Array.from(d.features), source: d.source, upstream: d.upstream });
     }
     if (ev.kind !== "signal" || result === undefined) continue;
     if (ev.action === "trigger") triggers++;
@@ -276,7 +283,8 @@ export async function runHistory(opts: RunOptions): Promise<RunResult> {
           severity: baselines.bySeverity(ev.severity),
           rule,
         };
-        st.rows.push({ features: Float64Array.from(d.features), source: d.source, upstream: d.upstream });
+        if (keepRows)
+          st.rows.push({ features: Float64Array.from(d.features), source: d.source, upstream: d.upstream });
       }
     }
     const trig = out.triggers[0];
