@@ -195,6 +195,7 @@ function fallback(tx: Tx, env: DeliveryEnv, incident: Incident, run: Run, why: s
     score: incident.score,
     rationale: `Playbook ${run.playbook}: ${why}. Falling back to: ${routeText(route)}.`,
   };
+  if (route.kind === "page" && incident.route?.kind !== "page") env.paged?.(incident.team);
   tx.saveIncident(carryOut(tx, env, routed, null, route, { also: [] }, facts));
 }
 

@@ -224,6 +224,7 @@ export class Engine {
             },
       decisionUrl: (id) => (base === null ? null : `${base}/api/v1/decisions/${id}`),
       apiUrl: (path) => `${base ?? ""}${path}`,
+      paged: (team) => this.routing.page(team, now),
     };
   }
 

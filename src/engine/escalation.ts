@@ -49,6 +49,8 @@ export interface DeliveryEnv {
   decisionUrl(decisionId: number): string | null;
   /** An API path as a full URL when a public URL is configured (else the path itself). */
   apiUrl(path: string): string;
+  /** A team was paged (the peak-load count), for pages that start outside a decision. */
+  paged?(team: string | null): void;
 }
 
 /** A single destination of one notification. */

@@ -190,7 +190,9 @@ export class ScoringStep {
       scoreModel: score.modelVersion,
       scoredAt: now,
       policyVersion: incident.policyVersion ?? policy.version,
-      route: effective,
+      // A muted decision carries nothing out: the route stays what was really done, so the mute's
+      // end is told (and counted) as the change it is.
+      route: d.mutedBy === null ? effective : incident.route,
     };
     if (d.mutedBy === null && this.env.delivery !== undefined) {
       const facts: MessageFacts = {

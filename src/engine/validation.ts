@@ -82,6 +82,7 @@ function confirm(tx: Tx, env: ScoringEnv, incident: Incident, after: Route, why:
     prevHash: tx.lastDecisionHash(),
   };
   const decisionId = tx.insertDecision({ ...rec, hash: decisionHash(rec) });
+  if (after.kind === "page") env.routing.page(incident.team, env.now);
   if (env.delivery !== undefined) {
     const facts: MessageFacts = {
       ...NO_FACTS,

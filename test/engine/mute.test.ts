@@ -18,21 +18,28 @@ schedules:
     layers: [{ name: all, participants: [alice], rotation: daily, handoff: "09:00", start: "2026-11-30" }]
 chains:
   - { name: main, steps: [{ targets: [{ schedule: primary }], delay: 5m }] }
+channels:
+  - { name: ops-feed, kind: webhook, url: "${base}/ops-feed" }
 teams:
   - { name: ops, chain: main }
 services:
   - { name: api, team: ops, tier: 1 }
   - { name: db, team: ops, tier: 1 }
+  - { name: batch, team: ops, tier: 3 }
 sources:
   - { name: gen, kind: generic, key: ${KEY}, auto_resolve_after: never }
 policy:
   rules:
+    - id: batch-feed
+      match: { service: batch }
+      route: { kind: notify, channel: ops-feed }
+      rationale: Batch jobs only tell the feed.
     - id: page-all
       route: { kind: page }
       rationale: Everything pages in this test.
   maintenance_windows:
     - id: db-upgrade
-      services: [db]
+      services: [db, batch]
       once: { start: "2026-11-30T14:00:00Z", end: "2026-11-30T15:00:00Z" }
       mute: true
       rationale: Planned upgrade.
@@ -105,6 +112,16 @@ describe("when a mute ends", () => {
     expect(pages()).toBe(1);
     // Checked every five minutes during the hour, but only the end wrote a decision.
     expect(await reasons(id)).toEqual(["opened", "unmuted"]);
+  });
+
+  it("a notify decided while muted is told when the mute ends (a muted route was never carried out)", async () => {
+    const id = await fire("batch", "batch-late");
+    expect((await svc.store.getIncident(id))?.route).toBeNull();
+    await tick(60 * MIN - 1);
+    expect(peer.requests.map((r) => r.url)).toEqual([]);
+    await tick(5 * MIN);
+    expect(peer.requests.map((r) => r.url)).toEqual(["/ops-feed"]);
+    expect((await svc.store.getIncident(id))?.route).toMatchObject({ kind: "notify" });
   });
 
   it("an alert that resolved during the mute pages nobody afterwards", async () => {

@@ -285,13 +285,15 @@ interface Live {
 
 async function live(dir: string, configText: string): Promise<Live> {
   const clock = new VirtualClock(T);
-  const svc: Service = await createService({
-    config: parseConfig(configText, {}),
-    dbPath: join(dir, "live.db"),
-    durability: "normal",
-    clock,
-    worker: false,
-  });
+  const start = () =>
+    createService({
+      config: parseConfig(configText, {}),
+      dbPath: join(dir, "live.db"),
+      durability: "normal",
+      clock,
+      worker: false,
+    });
+  let svc: Service = await start();
   dispose = () => svc.close();
   /** Timers due up to `t` run at their own due instants, in order, as the runner's advance(). */
   const advance = (t: number) => {
@@ -300,9 +302,16 @@ async function live(dir: string, configText: string): Promise<Live> {
       svc.engine.drainTimers();
     }
   };
-  for (const ev of STREAM) {
+  for (const [i, ev] of STREAM.entries()) {
     const at = Date.parse(ev.at as string);
     advance(at);
+    // A restart halfway: what the running engine kept in memory (context, peak load, routing)
+    // is rebuilt from the database, and the decisions after it must not notice.
+    if (i === Math.floor(STREAM.length / 2)) {
+      await svc.close();
+      svc = await start();
+      dispose = () => svc.close();
+    }
     if (clock.now() < at) clock.set(at);
     const res = await svc.app.inject({
       method: "POST",

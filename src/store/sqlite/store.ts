@@ -275,10 +275,13 @@ export class SqliteStore implements Store {
   pagesSince(since: number): { team: string | null; at: number }[] {
     const rows = this.db
       .prepare(
-        `SELECT i.team AS team, d.at AS at FROM decisions d JOIN incidents i ON i.id = d.incident_id
-         WHERE d.at >= ? AND d.route = 'page' ORDER BY d.at`,
+        // A page is an incident's first unmuted page decision, as the running engine counts them.
+        `SELECT i.team AS team, MIN(d.at) AS at FROM decisions d JOIN incidents i ON i.id = d.incident_id
+         WHERE d.route = 'page' AND json_extract(d.body, '$.decision.muted_by') IS NULL
+           AND d.incident_id IN (SELECT incident_id FROM decisions WHERE at >= ? AND route = 'page')
+         GROUP BY d.incident_id HAVING MIN(d.at) >= ? ORDER BY at`,
       )
-      .all(since) as { team: string | null; at: number }[];
+      .all(since, since) as { team: string | null; at: number }[];
     return rows.map((r) => ({ team: r.team, at: Number(r.at) }));
   }
 
