@@ -58,6 +58,12 @@ export interface EngineOptions {
   hashDecisions?: boolean;
 }
 
+interface Waiting {
+  events: readonly InboundEvent[];
+  resolve: (o: BatchOutcome) => void;
+  reject: (err: unknown) => void;
+}
+
 /** What a signed link found: the action done now, or why it was not. */
 export type LinkOutcome =
   | { kind: "done"; claims: LinkClaims; incident: Incident }
@@ -86,6 +92,8 @@ export class Engine {
   private readonly scoreTriggers: boolean;
   private readonly deliver: boolean;
   private readonly onDecide: ScoringEnv["onDecide"];
+  /** Batches waiting for the next shared commit. */
+  private waiting: Waiting[] = [];
   private readonly hashDecisions: boolean;
   private links: LinkSigner;
 
@@ -317,6 +325,41 @@ export class Engine {
       this.rebuildContext();
       throw err;
     }
+  }
+
+  /**
+   * Group commit: batches that arrive in the same turn of the event loop share one transaction,
+   * and each sender is answered only after it committed. A failed group is retried one batch at
+   * a time, so one sender's failure is never another's.
+   */
+  ingestShared(events: readonly InboundEvent[]): Promise<BatchOutcome> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ events, resolve, reject });
+      if (this.waiting.length === 1) setImmediate(() => this.flushShared());
+    });
+  }
+
+  private flushShared(): void {
+    const group = this.waiting;
+    this.waiting = [];
+    const alone = (w: Waiting) => {
+      try {
+        w.resolve(this.ingest(w.events));
+      } catch (err) {
+        w.reject(err);
+      }
+    };
+    if (group.length === 1) return alone(group[0] as Waiting);
+    const now = this.clock.now();
+    let outcomes: BatchOutcome[];
+    try {
+      outcomes = this.store.transaction((tx) => group.map((w) => applyEvents(tx, w.events, this.env(now))));
+    } catch {
+      this.rebuildContext();
+      for (const w of group) alone(w);
+      return;
+    }
+    group.forEach((w, i) => w.resolve(outcomes[i] as BatchOutcome));
   }
 
   acknowledge(id: number, by: string): Incident {

@@ -37,7 +37,7 @@ export function ingestRoutes(app: FastifyInstance, engine: Engine, metrics: Metr
       }
       let outcome: BatchOutcome;
       try {
-        outcome = engine.ingest(parsed.events);
+        outcome = await engine.ingestShared(parsed.events);
       } catch (err) {
         metrics.ingestRequests.inc({ source: source.name, format, result: "unavailable" });
         throw err;

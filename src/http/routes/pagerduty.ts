@@ -36,7 +36,7 @@ export function pagerDutyRoutes(app: FastifyInstance, engine: Engine, metrics: M
       if (source === undefined) return pdUnknownKey(reply, metrics);
       const parsed = parse(request.body, source);
       if (!parsed.ok) return pdInvalid(reply, parsed.problems.map(formatProblem), metrics, source.name);
-      const outcome = engine.ingest(parsed.events);
+      const outcome = await engine.ingestShared(parsed.events);
       metrics.ingestRequests.inc({ source: source.name, format: "pagerduty", result: "accepted" });
       countOutcomes(metrics, source.name, "pagerduty", outcome);
       return reply.code(202).send(answer(outcome));
