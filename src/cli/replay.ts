@@ -1,11 +1,12 @@
 import { writeFileSync } from "node:fs";
 import { loadConfigFile } from "../config/load.js";
 import { readModelFile } from "../config/model-file.js";
+import type { Config } from "../config/types.js";
 import { probabilityMetrics } from "../core/scoring/metrics.js";
 import { DEFAULT_MODEL } from "../core/scoring/model.js";
 import { prCurve, RouteWatch } from "../replay/measure.js";
 import { metricsJson } from "../replay/report.js";
-import { type RunResult, runHistory } from "../replay/runner.js";
+import { type RunOptions, type RunResult, runHistory } from "../replay/runner.js";
 import type { ReplayJson } from "../replay/summary.js";
 import { replayText } from "../replay/text.js";
 import { progressBar } from "./progress.js";
@@ -33,26 +34,37 @@ export async function replay(opts: ReplayOptions): Promise<void> {
 }
 
 export async function replayHistory(opts: ReplayOptions): Promise<ReplayJson> {
+  const r = await runReplay("replay", opts);
+  return summarize(r.run, r.watch, r.config, opts, r.delayMs, r.modelVersion);
+}
+
+/** The history through the engine with routes carried out, watched: shared by replay and tune. */
+export async function runReplay(
+  label: string,
+  opts: Pick<ReplayOptions, "config" | "history" | "model" | "learn" | "feedbackDelay">,
+  extra: (config: Config) => Pick<RunOptions, "onDecide"> = () => ({}),
+) {
   const config = loadConfigFile(opts.config);
-  const delay = durationArg("--feedback-delay", opts.feedbackDelay);
+  const delayMs = durationArg("--feedback-delay", opts.feedbackDelay);
   const file = opts.model === undefined ? null : readModelFile(opts.model);
   const watch = new RouteWatch();
-  const progress = progressBar("replay");
+  const progress = progressBar(label);
   const run = await runHistory({
     config,
     files: opts.history,
     model: file?.model ?? DEFAULT_MODEL,
     ...(file?.learning == null ? {} : { learning: file.learning }),
     learn: opts.learn === true,
-    feedbackDelayMs: delay,
+    feedbackDelayMs: delayMs,
     onProgress: progress.update,
     carryOut: true,
     alertLevel: false,
     trainingRows: opts.learn === true,
     onRecord: watch.onRecord,
+    ...extra(config),
   });
   progress.done();
-  return summarize(run, watch, config, opts, delay, file?.model.version ?? DEFAULT_MODEL.version);
+  return { run, watch, config, delayMs, modelVersion: file?.model.version ?? DEFAULT_MODEL.version };
 }
 
 export function summarize(

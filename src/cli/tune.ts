@@ -1,9 +1,4 @@
 import { writeFileSync } from "node:fs";
-import { loadConfigFile } from "../config/load.js";
-import { readModelFile } from "../config/model-file.js";
-import { DEFAULT_MODEL } from "../core/scoring/model.js";
-import { RouteWatch } from "../replay/measure.js";
-import { runHistory } from "../replay/runner.js";
 import type { TuneJson } from "../replay/summary.js";
 import {
   type Candidate,
@@ -15,9 +10,7 @@ import {
   thresholdsOf,
   tune,
 } from "../replay/tune.js";
-import { progressBar } from "./progress.js";
-import { summarize } from "./replay.js";
-import { durationArg } from "./score.js";
+import { runReplay, summarize } from "./replay.js";
 
 export interface TuneOptions {
   config: string;
@@ -41,27 +34,17 @@ export async function tuneCommand(opts: TuneOptions): Promise<void> {
     delayPerMin: numberArg("--cost-delay-per-min", opts.costDelayPerMin, 0),
   };
   const minRecall = numberArg("--min-recall", opts.minRecall, 0, 1);
-  const config = loadConfigFile(opts.config);
-  const delay = durationArg("--feedback-delay", opts.feedbackDelay);
-  const file = opts.model === undefined ? null : readModelFile(opts.model);
-  const windows = countWindows(config.policy);
   const points: Point[] = [];
-  const watch = new RouteWatch();
-  const progress = progressBar("tune");
-  const run = await runHistory({
+  const {
+    run,
+    watch,
     config,
-    files: opts.history,
-    model: file?.model ?? DEFAULT_MODEL,
-    ...(file?.learning == null ? {} : { learning: file.learning }),
-    learn: opts.learn === true,
-    feedbackDelayMs: delay,
-    onProgress: progress.update,
-    carryOut: true,
-    alertLevel: false,
-    onRecord: watch.onRecord,
-    onDecide: (incidentId, input) => points.push({ incidentId, input: snapshot(input, windows) }),
+    delayMs: delay,
+    modelVersion,
+  } = await runReplay("tune", opts, (config) => {
+    const windows = countWindows(config.policy);
+    return { onDecide: (incidentId, input) => points.push({ incidentId, input: snapshot(input, windows) }) };
   });
-  progress.done();
   const first = new Map<number, Point>();
   for (const p of points) if (!first.has(p.incidentId)) first.set(p.incidentId, p);
   const incidents: Labelled[] = run.incidentRecords.map((i) => {
@@ -89,7 +72,7 @@ export async function tuneCommand(opts: TuneOptions): Promise<void> {
   };
   if (opts.report !== undefined) {
     const { renderReport } = await import("../replay/html.js");
-    const r = summarize(run, watch, config, opts, delay, file?.model.version ?? DEFAULT_MODEL.version);
+    const r = summarize(run, watch, config, opts, delay, modelVersion);
     writeFileSync(opts.report, await renderReport({ ...r, tune: tuneJson }));
   }
   if (opts.json === true) {
