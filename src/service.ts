@@ -86,6 +86,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     observer: metrics.runbookObserver(),
   });
   const automation = new DeliveryWorker(runner, 250, (err) => logger.error({ err }, "runbook pass failed"));
+  store.onOutbox = () => sender.wake();
   if (opts.worker !== false) {
     worker.start();
     sender.start();

@@ -153,6 +153,9 @@ export class DeliveryWorker {
   private timer: NodeJS.Timeout | null = null;
   private stopped = true;
   private running: Promise<void> = Promise.resolve();
+  private busy = false;
+  /** Woken while a pass ran: run again as soon as it ends. */
+  private again = false;
 
   constructor(
     /** The outbox's Deliverer, or anything else drained on a poll (the runbook runner). */
@@ -172,17 +175,34 @@ export class DeliveryWorker {
     await this.running;
   }
 
-  private schedule(): void {
+  /** New work was committed: run a pass now rather than at the next poll (a page waits for nobody). */
+  wake(): void {
     if (this.stopped) return;
+    if (this.busy) {
+      this.again = true;
+      return;
+    }
+    this.schedule(0);
+  }
+
+  private schedule(delayMs = this.pollMs): void {
+    if (this.stopped) return;
+    if (this.timer !== null) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
+      this.timer = null;
+      this.busy = true;
+      this.again = false;
       this.running = this.deliverer
         .drain()
         .then(
           () => undefined,
           (err) => this.onError(err),
         )
-        .finally(() => this.schedule());
-    }, this.pollMs);
+        .finally(() => {
+          this.busy = false;
+          this.schedule(this.again ? 0 : this.pollMs);
+        });
+    }, delayMs);
     this.timer.unref();
   }
 }

@@ -97,12 +97,19 @@ export class SqliteStore implements Store {
     return new SqliteStore(db);
   }
 
+  /** Called after a commit that queued notifications (the delivery worker wakes up). */
+  onOutbox: (() => void) | null = null;
+
   transaction<T>(fn: (tx: Tx) => T): T {
+    const before = this.tx.enqueued;
+    let out: T;
     try {
-      return this.runInTx(fn) as T;
+      out = this.runInTx(fn) as T;
     } catch (err) {
       throw asStoreError(err);
     }
+    if (this.tx.enqueued !== before) this.onOutbox?.();
+    return out;
   }
 
   claimDueTimers(now: number, owner: string, leaseMs: number, limit: number): Timer[] {

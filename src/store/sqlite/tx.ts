@@ -381,7 +381,11 @@ export class SqliteTx implements Tx {
     );
   }
 
+  /** How many notifications were queued through this Tx (the store compares it across a commit). */
+  enqueued = 0;
+
   enqueue(e: OutboxEntry): void {
+    this.enqueued++;
     this.s.enqueue.run(
       e.incidentId,
       e.channel,
