@@ -349,7 +349,10 @@ export class Engine {
         w.reject(err);
       }
     };
-    if (group.length === 1) return alone(group[0] as Waiting);
+    if (group.length === 1) {
+      alone(group[0] as Waiting);
+      return;
+    }
     const now = this.clock.now();
     let outcomes: BatchOutcome[];
     try {
@@ -359,7 +362,9 @@ export class Engine {
       for (const w of group) alone(w);
       return;
     }
-    group.forEach((w, i) => w.resolve(outcomes[i] as BatchOutcome));
+    group.forEach((w, i) => {
+      w.resolve(outcomes[i] as BatchOutcome);
+    });
   }
 
   acknowledge(id: number, by: string): Incident {

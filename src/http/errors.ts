@@ -40,6 +40,10 @@ export function toPagewiseError(err: unknown): PagewiseError {
       return new PagewiseError("PW_INVALID_BODY", "the body is empty");
     case "FST_ERR_VALIDATION":
       return new PagewiseError("PW_INVALID_QUERY", e.message);
+    // Raised before routing (through `frameworkErrors`), e.g. `/api/v1/heartbeats/%`.
+    case "FST_ERR_BAD_URL":
+    case "FST_ERR_MAX_PARAM_LENGTH":
+      return new PagewiseError("PW_INVALID_QUERY", `the URL is not valid: ${e.message}`);
     default:
       if (typeof e.statusCode === "number" && e.statusCode >= 400 && e.statusCode < 500) {
         return new PagewiseError("PW_INVALID_BODY", e.message);

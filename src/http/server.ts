@@ -33,6 +33,9 @@ export function buildServer({ engine, metrics, logger, reload = null }: ServerDe
     bodyLimit: engine.config.bodyLimitBytes,
     return503OnClosing: true,
     keepAliveTimeout: 65_000,
+    // A malformed URL (bad percent-encoding, an over-long parameter) is answered before routing:
+    // in the catalog's shape too, not Fastify's own.
+    frameworkErrors: (err, request, reply) => sendError(request, reply, err),
   });
   registerBodyParsers(app);
   app.setErrorHandler((err, request, reply) => sendError(request, reply, err));

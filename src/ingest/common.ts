@@ -30,9 +30,11 @@ export function resolveService(
 
 /** A severity through the source's severity_map; null when it names no known severity. */
 export function mapSeverity(source: Source, raw: string): Severity | null {
-  const mapped = source.severityMap[raw] ?? source.severityMap[raw.toLowerCase()];
-  if (mapped !== undefined) return mapped;
+  // Own keys only: a sender's "__proto__" or "constructor" is not a key of the map.
+  const map = source.severityMap;
   const lower = raw.toLowerCase();
+  const mapped = Object.hasOwn(map, raw) ? map[raw] : Object.hasOwn(map, lower) ? map[lower] : undefined;
+  if (mapped !== undefined) return mapped;
   return isSeverity(lower) ? lower : null;
 }
 

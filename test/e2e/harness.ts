@@ -99,17 +99,24 @@ export interface Pagewise extends Proc {
   url: string;
 }
 
-/** Starts `pagewise serve` and resolves once GET /healthz answers 200. */
+/**
+ * Starts `pagewise serve` and resolves once GET /healthz answers 200. With `deliveryLeaseMs` it
+ * runs serve-lease.mjs instead: the same compiled service with a shorter outbox lease.
+ */
 export async function startPagewise(opts: {
   config: string;
   db: string;
   timeoutMs?: number;
+  deliveryLeaseMs?: number;
 }): Promise<Pagewise> {
   requireBuild();
   const port = await freePort();
+  const entry =
+    opts.deliveryLeaseMs === undefined
+      ? [BIN, "serve"]
+      : [join(ROOT, "test", "e2e", "serve-lease.mjs"), "--lease-ms", String(opts.deliveryLeaseMs)];
   const proc = startProcess(process.execPath, [
-    BIN,
-    "serve",
+    ...entry,
     "--config",
     opts.config,
     "--port",
