@@ -10,16 +10,10 @@ import {
   thresholdsOf,
   tune,
 } from "../replay/tune.js";
-import { runReplay, summarize } from "./replay.js";
+import { type ReplayOptions, runReplay, summarize } from "./replay.js";
 
-export interface TuneOptions {
-  config: string;
-  history: string[];
-  model?: string;
-  learn?: boolean;
-  feedbackDelay: string;
-  report?: string;
-  json?: boolean;
+/** Replay's options, plus the costs and the recall floor. */
+export interface TuneOptions extends ReplayOptions {
   costFalsePage: string;
   costMissed: string;
   costDelayPerMin: string;

@@ -18,9 +18,10 @@ import {
   enqueueTo,
   type MessageFacts,
   NO_FACTS,
+  skipped,
 } from "./escalation.js";
 import type { Tx } from "./ports.js";
-import { decisionHash } from "./routing.js";
+import { appendRecord, incidentBrief } from "./routing.js";
 
 /**
  * Runbooks inside the engine's transactions: starting a run behind the confidence gate, a
@@ -89,13 +90,7 @@ export function startRun(
 function requestApproval(tx: Tx, env: DeliveryEnv, incident: Incident, run: Run, facts: MessageFacts): void {
   const channel = env.directory.teamChannel(incident.team);
   if (channel === null || env.directory.channel(channel) === undefined) {
-    tx.addTimeline({
-      incidentId: incident.id,
-      at: env.now,
-      kind: "delivery_skipped",
-      actor: "pagewise",
-      detail: { run: run.id, reason: "no team channel for the approval request" },
-    });
+    skipped(tx, env, incident.id, { run: run.id, reason: "no team channel for the approval request" });
     return;
   }
   const api = env.apiUrl(`/api/v1/runbooks/${run.id}`);
@@ -218,32 +213,23 @@ function record(
     ...(run.failedStep === null ? {} : { failed_step: run.failedStep, error: run.lastError }),
   };
   note(tx, env, incident.id, entry);
-  const body = {
-    reason: "runbook",
-    incident: {
-      id: incident.id,
-      service: incident.service,
-      team: incident.team,
-      tier: incident.tier,
-      severity: incident.severity,
-    },
-    runbook: entry,
-    effective_route: routeJson(
-      incident.route ?? { kind: "runbook", playbook: run.playbook, onFailure: run.onFailure },
-    ),
-    held_by: null,
-    actions: [],
-  };
-  const rec = {
+  return appendRecord(tx, {
     incidentId: incident.id,
     at: env.now,
     reason: "runbook",
     policyVersion: incident.policyVersion ?? "",
     route: incident.route?.kind ?? "runbook",
-    body,
-    prevHash: tx.lastDecisionHash(),
-  };
-  return tx.insertDecision({ ...rec, hash: decisionHash(rec) });
+    body: {
+      reason: "runbook",
+      incident: incidentBrief(incident),
+      runbook: entry,
+      effective_route: routeJson(
+        incident.route ?? { kind: "runbook", playbook: run.playbook, onFailure: run.onFailure },
+      ),
+      held_by: null,
+      actions: [],
+    },
+  });
 }
 
 function note(tx: Tx, env: DeliveryEnv, incidentId: number, detail: Record<string, unknown>): void {

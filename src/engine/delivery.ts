@@ -62,13 +62,8 @@ export class Deliverer {
   }
 
   /** Runs until nothing is due now (tests on a virtual clock). */
-  async drain(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const n = await this.runOnce();
-      total += n;
-      if (n === 0) return total;
-    }
+  drain(): Promise<number> {
+    return drainAll(() => this.runOnce());
   }
 
   private async deliver(d: Delivery): Promise<void> {
@@ -149,6 +144,16 @@ export class Deliverer {
 }
 
 /** The wall-clock loop around a Deliverer. */
+/** Runs passes until one finds nothing to do; returns how much all of them did. */
+export async function drainAll(pass: () => Promise<number>): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const n = await pass();
+    total += n;
+    if (n === 0) return total;
+  }
+}
+
 export class DeliveryWorker {
   private timer: NodeJS.Timeout | null = null;
   private stopped = true;

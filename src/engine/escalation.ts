@@ -87,12 +87,10 @@ export function escalate(
     const ds = destinations(env, next, n, e?.fence ?? 0);
     // A step that reaches nobody must say so: silence here is the 3 a.m. failure.
     if (ds.length === 0)
-      tx.addTimeline({
-        incidentId: incident.id,
-        at: env.now,
-        kind: "delivery_skipped",
-        actor: "pagewise",
-        detail: { chain: e?.chain.name ?? null, step: n.step + 1, reason: gapReason(env, n.target) },
+      skipped(tx, env, incident.id, {
+        chain: e?.chain.name ?? null,
+        step: n.step + 1,
+        reason: gapReason(env, n.target),
       });
     for (const d of ds)
       enqueue(tx, env, next, d, "page", facts, `step ${n.step + 1} of chain ${e?.chain.name ?? ""}`);
@@ -146,16 +144,9 @@ export function tell(tx: Tx, env: DeliveryEnv, incident: Incident, route: Route,
         : null;
   const kind = route.kind === "triage" ? "triage" : "notify";
   if (channel === null || env.directory.channel(channel) === undefined) {
-    tx.addTimeline({
-      incidentId: incident.id,
-      at: env.now,
-      kind: "delivery_skipped",
-      actor: "pagewise",
-      detail: {
-        route: routeText(route),
-        reason:
-          channel === null ? "no channel for this team or route" : `channel ${channel} is not configured`,
-      },
+    skipped(tx, env, incident.id, {
+      route: routeText(route),
+      reason: channel === null ? "no channel for this team or route" : `channel ${channel} is not configured`,
     });
     return;
   }
@@ -204,6 +195,11 @@ function destinations(env: DeliveryEnv, incident: Incident, n: Notify, fence: nu
       return never;
     }
   }
+}
+
+/** Something that should have gone out could not: said on the timeline, never silent. */
+export function skipped(tx: Tx, env: DeliveryEnv, incidentId: number, detail: Record<string, unknown>): void {
+  tx.addTimeline({ incidentId, at: env.now, kind: "delivery_skipped", actor: "pagewise", detail });
 }
 
 function gapReason(env: DeliveryEnv, t: Target): string {
@@ -318,15 +314,9 @@ export function carryOut(
   ) {
     const { name, chain } = chainFor(env, incident, route.chain);
     if (chain === undefined) {
-      tx.addTimeline({
-        incidentId: incident.id,
-        at: env.now,
-        kind: "delivery_skipped",
-        actor: "pagewise",
-        detail: {
-          route: routeText(route),
-          reason: name === null ? "no escalation chain for this team" : `chain ${name} is not configured`,
-        },
+      skipped(tx, env, incident.id, {
+        route: routeText(route),
+        reason: name === null ? "no escalation chain for this team" : `chain ${name} is not configured`,
       });
       // A page that can reach nobody still tells the team's channel, where someone may see it.
       if (env.directory.teamChannel(incident.team) !== null) {

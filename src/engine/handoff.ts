@@ -4,7 +4,7 @@ import { routeJson, routeText } from "../core/policy/explain.js";
 import type { Route } from "../core/policy/types.js";
 import { carryOut, escalate, type MessageFacts, NO_FACTS } from "./escalation.js";
 import type { Tx } from "./ports.js";
-import { decisionHash } from "./routing.js";
+import { appendRecord, incidentBrief } from "./routing.js";
 import { nextStatus, routeAction, type ScoringEnv } from "./scoring.js";
 
 /** A responder's handoff: to another person or team, or onto another route. */
@@ -63,7 +63,7 @@ export function applyOverride(tx: Tx, env: ScoringEnv, incident: Incident, o: Ov
     },
     to: { team: next.team, assignee: next.assignee, route: routeJson(route) },
   };
-  const record = {
+  const decisionId = appendRecord(tx, {
     incidentId: incident.id,
     at: now,
     reason: "override",
@@ -71,21 +71,13 @@ export function applyOverride(tx: Tx, env: ScoringEnv, incident: Incident, o: Ov
     route: route.kind,
     body: {
       reason: "override",
-      incident: {
-        id: incident.id,
-        service: incident.service,
-        team: next.team,
-        tier: incident.tier,
-        severity: incident.severity,
-      },
+      incident: incidentBrief({ ...incident, team: next.team }),
       override,
       effective_route: routeJson(route),
       held_by: null,
       actions: [routeAction(route)],
     },
-    prevHash: tx.lastDecisionHash(),
-  };
-  const decisionId = tx.insertDecision({ ...record, hash: decisionHash(record) });
+  });
   tx.addTimeline({
     incidentId: incident.id,
     at: now,

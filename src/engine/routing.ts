@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
+import type { Incident } from "../core/incident.js";
 import { type Matcher, matchesAll, parseMatcher } from "../core/policy/matchers.js";
 import type { InhibitRule, Policy } from "../core/policy/types.js";
 import { Times } from "../core/scoring/context.js";
 import { type Labels, labelOf } from "../core/types.js";
-import type { DecisionRecord, Silence } from "./ports.js";
+import type { DecisionRecord, Silence, Tx } from "./ports.js";
 
 const HOUR = 3_600_000;
 
@@ -137,6 +138,17 @@ class InhibitIndex {
 
 function equalKey(r: InhibitRule, labels: Labels): string {
   return r.equal.map((n) => labelOf(labels, n) ?? "").join("\u0000");
+}
+
+/** Appends a record to the hash chain, linked to the last one; returns its id. */
+export function appendRecord(tx: Tx, r: Omit<DecisionRecord, "prevHash" | "hash">, hashed = true): number {
+  const record = { ...r, prevHash: tx.lastDecisionHash() };
+  return tx.insertDecision({ ...record, hash: hashed ? decisionHash(record) : "" });
+}
+
+/** How a record names its incident. */
+export function incidentBrief(i: Pick<Incident, "id" | "service" | "team" | "tier" | "severity">) {
+  return { id: i.id, service: i.service, team: i.team, tier: i.tier, severity: i.severity };
 }
 
 /** The chain link: what a record's hash covers (every column but its own hash). */

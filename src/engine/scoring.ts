@@ -20,7 +20,7 @@ import { carryOut, type DeliveryEnv, type MessageFacts } from "./escalation.js";
 import { freshIncident } from "./ingest.js";
 import { armMuteCheck } from "./mute.js";
 import type { DecisionReason, Tx } from "./ports.js";
-import { decisionHash, type RoutingState } from "./routing.js";
+import { appendRecord, incidentBrief, type RoutingState } from "./routing.js";
 import { confirmedEarly, type ValidationResult } from "./validation.js";
 
 /** Replay's defaults for a source the config does not declare (README, "Replay defaults"). */
@@ -136,13 +136,7 @@ export class ScoringStep {
     });
     const body: Record<string, unknown> = {
       reason,
-      incident: {
-        id: incident.id,
-        service: incident.service,
-        team: incident.team,
-        tier: incident.tier,
-        severity: incident.severity,
-      },
+      incident: incidentBrief(incident),
       alert: { source: alert.source, alert_key: alert.alertKey, labels },
       score: {
         value: score.value,
@@ -168,19 +162,19 @@ export class ScoringStep {
       held_by: held ? "no-downgrade: an active route is lowered only by a human" : null,
       actions: d.mutedBy === null ? plannedActions(effective, d) : [],
     };
-    const prevHash = this.tx.lastDecisionHash();
-    const record = {
-      incidentId: incident.id,
-      at: now,
-      reason,
-      policyVersion: policy.version,
-      route: effective.kind,
-      body,
-      prevHash,
-    };
     // History runs that only measure skip the chain's hashing (a tenth of their time).
-    const hash = this.env.hashDecisions === false ? "" : decisionHash(record);
-    const decisionId = this.tx.insertDecision({ ...record, hash });
+    const decisionId = appendRecord(
+      this.tx,
+      {
+        incidentId: incident.id,
+        at: now,
+        reason,
+        policyVersion: policy.version,
+        route: effective.kind,
+        body,
+      },
+      this.env.hashDecisions !== false,
+    );
     if (effective.kind === "page" && prev?.kind !== "page" && d.mutedBy === null)
       routing.page(incident.team, now);
     let next: Incident = {

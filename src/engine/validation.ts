@@ -3,7 +3,7 @@ import { routeJson } from "../core/policy/explain.js";
 import type { Route } from "../core/policy/types.js";
 import { carryOut, type MessageFacts, NO_FACTS, statusChanged } from "./escalation.js";
 import type { Tx } from "./ports.js";
-import { decisionHash } from "./routing.js";
+import { appendRecord, incidentBrief } from "./routing.js";
 import { routeAction, type ScoringEnv, type ScoringStep } from "./scoring.js";
 
 /**
@@ -59,7 +59,7 @@ function confirm(tx: Tx, env: ScoringEnv, incident: Incident, after: Route, why:
   let next: Incident = { ...incident, ...t.next, route: after };
   validated(tx, env, next, "confirmed", why, env.now);
   // The confirmation routes the incident on: a record of its own, so the chain says where it went.
-  const rec = {
+  const decisionId = appendRecord(tx, {
     incidentId: incident.id,
     at: env.now,
     reason: "validation_end",
@@ -67,21 +67,13 @@ function confirm(tx: Tx, env: ScoringEnv, incident: Incident, after: Route, why:
     route: after.kind,
     body: {
       reason: "validation_end",
-      incident: {
-        id: incident.id,
-        service: incident.service,
-        team: incident.team,
-        tier: incident.tier,
-        severity: incident.severity,
-      },
+      incident: incidentBrief(incident),
       validation: { result: "confirmed", reason: why, score: incident.score },
       effective_route: routeJson(after),
       held_by: null,
       actions: [routeAction(after)],
     },
-    prevHash: tx.lastDecisionHash(),
-  };
-  const decisionId = tx.insertDecision({ ...rec, hash: decisionHash(rec) });
+  });
   if (after.kind === "page") env.routing.page(incident.team, env.now);
   if (env.delivery !== undefined) {
     const facts: MessageFacts = {

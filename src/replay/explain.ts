@@ -2,13 +2,14 @@ import type { Config } from "../config/types.js";
 import { VirtualClock } from "../core/clock.js";
 import { PagewiseError } from "../core/errors.js";
 import { decide } from "../core/policy/decide.js";
-import { explainDecision, routeJson } from "../core/policy/explain.js";
+import { explainDecision } from "../core/policy/explain.js";
 import type { Decision, DecisionInput, Policy } from "../core/policy/types.js";
 import { Learning } from "../core/scoring/learning.js";
 import { compileModel, type Model } from "../core/scoring/model.js";
 import { parseTimestamp } from "../core/time.js";
 import { Engine } from "../engine/engine.js";
 import type { DecisionRecord } from "../engine/ports.js";
+import { decisionJson } from "../engine/scoring.js";
 import { parseGenericEvent } from "../ingest/generic.js";
 import { MemoryStore } from "../store/memory/store.js";
 import { HistorySources } from "./history.js";
@@ -213,26 +214,11 @@ function withOverrides(
 /** `explain --json`: a stable schema, documented in the README. */
 export function explainedJson(e: Explained): Record<string, unknown> {
   const d = e.decision;
+  // The decision as records store it; the band moves into `score`, beside the value it bands.
+  const { band: _band, ...decision } = decisionJson(d);
   return {
     score: { value: d.score, band: d.band, model_version: e.modelVersion, contributions: e.contributions },
-    thresholds: d.thresholds,
-    base_thresholds: d.baseThresholds,
-    modifiers: d.modifiers,
-    rule: d.rule,
-    route: routeJson(d.route),
-    also: d.also.map((a) => ({ rule: a.rule, rationale: a.rationale, route: routeJson(a.route) })),
-    rules_tried: d.rulesTried.map((r) => ({ id: r.id, why_not: r.whyNot })),
-    counterfactual:
-      d.counterfactual === null
-        ? null
-        : {
-            threshold: d.counterfactual.threshold,
-            would_route: d.counterfactual.wouldRoute,
-            text: d.counterfactual.text,
-          },
-    maintenance: d.maintenance,
-    muted_by: d.mutedBy,
-    policy_version: d.policyVersion,
+    ...decision,
     explanation: explainDecision(d, e.contributions),
   };
 }
