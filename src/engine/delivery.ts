@@ -2,7 +2,9 @@ import type { Config } from "../config/types.js";
 import type { Clock } from "../core/clock.js";
 import { makeChannel } from "../notify/index.js";
 import type { Channel, ChannelConfig, DeliveryResult } from "../notify/types.js";
-import type { Delivery, Store } from "./ports.js";
+import type { Delivery, Store, Tx } from "./ports.js";
+
+type Outcome = [Delivery, DeliveryResult];
 
 /**
  * The outbox worker. Rows move pending -> sending (leased until a deadline) -> sent | failed.
@@ -12,7 +14,10 @@ import type { Delivery, Store } from "./ports.js";
 export interface DelivererOptions {
   /** How long a claimed row is ours: a crashed sender's rows come back after this. */
   leaseMs?: number;
+  /** Rows claimed at a time. */
   batch?: number;
+  /** Sends in flight at once during a drain. */
+  maxInFlight?: number;
   timeoutMs?: number;
   /** Seeded in tests; Math.random otherwise (jitter only). */
   random?: () => number;
@@ -37,7 +42,9 @@ export class Deliverer {
   private channels = new Map<string, Channel>();
   private readonly leaseMs: number;
   private readonly batch: number;
+  private readonly maxInFlight: number;
   private readonly timeoutMs: number;
+  private nudged: (() => void) | null = null;
   private readonly random: () => number;
   lastRunAt: number | null = null;
 
@@ -49,24 +56,80 @@ export class Deliverer {
   ) {
     this.leaseMs = opts.leaseMs ?? 60_000;
     this.batch = opts.batch ?? 20;
+    this.maxInFlight = Math.max(this.batch, opts.maxInFlight ?? 64);
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.random = opts.random ?? Math.random;
   }
 
-  /** Claims what is due and sends it, in parallel; resolves when every outcome is recorded. */
+  /** Claims one batch and sends it, in parallel; resolves when every outcome is recorded. */
   async runOnce(): Promise<number> {
     const claimed = this.store.claimDeliveries(this.clock.now(), this.leaseMs, this.batch);
-    await Promise.all(claimed.map((d) => this.deliver(d)));
+    const settled = await Promise.allSettled(claimed.map((d) => this.attempt(d)));
+    const done: Outcome[] = [];
+    let failure: PromiseRejectedResult | undefined;
+    settled.forEach((s, i) => {
+      if (s.status === "fulfilled") done.push([claimed[i] as Delivery, s.value]);
+      else failure ??= s;
+    });
+    this.recordAll(done);
     this.lastRunAt = this.clock.now();
+    if (failure !== undefined) throw failure.reason;
     return claimed.length;
   }
 
-  /** Runs until nothing is due now (tests on a virtual clock). */
-  drain(): Promise<number> {
-    return drainAll(() => this.runOnce());
+  /**
+   * Sends until nothing is due and nothing is in flight, keeping up to `maxInFlight` sends going:
+   * a slow endpoint holds only its own messages, and new pages are claimed as soon as they are
+   * committed (`nudge`). Outcomes that finish together are recorded in one transaction.
+   */
+  async drain(): Promise<number> {
+    const inFlight = new Set<Promise<void>>();
+    const done: Outcome[] = [];
+    let failure: { reason: unknown } | undefined;
+    let total = 0;
+    try {
+      for (;;) {
+        const room = failure === undefined ? this.maxInFlight - inFlight.size : 0;
+        const claimed =
+          room > 0
+            ? this.store.claimDeliveries(this.clock.now(), this.leaseMs, Math.min(room, this.batch))
+            : [];
+        total += claimed.length;
+        for (const d of claimed) {
+          const send: Promise<void> = this.attempt(d)
+            .then(
+              (r) => {
+                done.push([d, r]);
+              },
+              (err) => {
+                failure ??= { reason: err };
+              },
+            )
+            .finally(() => inFlight.delete(send));
+          inFlight.add(send);
+        }
+        if (inFlight.size === 0) break;
+        // Wait for a send to finish or for new work, then let other finished sends join the batch.
+        const woken = new Promise<void>((resolve) => (this.nudged = resolve));
+        await Promise.race([...inFlight, woken]);
+        this.nudged = null;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        this.recordAll(done.splice(0));
+      }
+    } finally {
+      this.recordAll(done.splice(0));
+      this.lastRunAt = this.clock.now();
+    }
+    if (failure !== undefined) throw failure.reason;
+    return total;
   }
 
-  private async deliver(d: Delivery): Promise<void> {
+  /** New messages were committed while a drain runs: claim them now. */
+  nudge(): void {
+    this.nudged?.();
+  }
+
+  private async attempt(d: Delivery): Promise<DeliveryResult> {
     this.opts.faults?.afterClaim?.(d);
     const channel = this.channelFor(d);
     const result: DeliveryResult =
@@ -74,51 +137,55 @@ export class Deliverer {
         ? { kind: "failed", reason: `channel ${d.channel} is not configured` }
         : await channel.send(d.message, this.timeoutMs);
     this.opts.faults?.afterSend?.(d);
-    this.record(d, result);
+    return result;
   }
 
-  private record(d: Delivery, result: DeliveryResult): void {
+  private recordAll(done: readonly Outcome[]): void {
+    if (done.length === 0) return;
     const now = this.clock.now();
-    const lease = d.leaseUntil as number;
     const max = this.config().deliveryMaxAttempts;
-    const obs = this.opts.observer;
     this.store.transaction((tx) => {
-      if (result.kind === "delivered") {
-        if (tx.finishDelivery(d.id, lease, { status: "sent", at: now }))
-          obs?.delivered?.(d.channel, d.attempts);
-        return;
-      }
-      const reason = result.reason;
-      if (result.kind === "failed" || d.attempts >= max) {
-        if (!tx.finishDelivery(d.id, lease, { status: "failed", nextAttemptAt: now, error: reason })) return;
-        obs?.deadLettered?.(d.channel);
-        tx.addTimeline({
-          incidentId: d.incidentId,
-          at: now,
-          kind: "delivery_failed",
-          actor: "pagewise",
-          detail: {
-            delivery: d.id,
-            channel: d.channel,
-            recipient: d.recipient,
-            attempts: d.attempts,
-            reason,
-          },
-        });
-        return;
-      }
-      // Exponential backoff with jitter, and never sooner than the channel asked (Retry-After).
-      const backoff =
-        Math.min(MAX_BACKOFF, BASE_BACKOFF * 2 ** (d.attempts - 1)) * (0.8 + 0.4 * this.random());
-      const wait = Math.round(Math.max(backoff, result.afterMs ?? 0));
-      if (!tx.finishDelivery(d.id, lease, { status: "pending", nextAttemptAt: now + wait, error: reason }))
-        return;
-      obs?.retried?.(d.channel);
-      // Acknowledged or resolved while this page was on the wire: do not try it again.
-      const status = tx.incident(d.incidentId)?.status;
-      if (status === "acknowledged" || status === "resolved")
-        tx.cancelPending(d.incidentId, `incident ${status} while it was being sent`);
+      for (const [d, result] of done) this.record(tx, d, result, now, max);
     });
+  }
+
+  private record(tx: Tx, d: Delivery, result: DeliveryResult, now: number, max: number): void {
+    const lease = d.leaseUntil as number;
+    const obs = this.opts.observer;
+    if (result.kind === "delivered") {
+      if (tx.finishDelivery(d.id, lease, { status: "sent", at: now }))
+        obs?.delivered?.(d.channel, d.attempts);
+      return;
+    }
+    const reason = result.reason;
+    if (result.kind === "failed" || d.attempts >= max) {
+      if (!tx.finishDelivery(d.id, lease, { status: "failed", nextAttemptAt: now, error: reason })) return;
+      obs?.deadLettered?.(d.channel);
+      tx.addTimeline({
+        incidentId: d.incidentId,
+        at: now,
+        kind: "delivery_failed",
+        actor: "pagewise",
+        detail: {
+          delivery: d.id,
+          channel: d.channel,
+          recipient: d.recipient,
+          attempts: d.attempts,
+          reason,
+        },
+      });
+      return;
+    }
+    // Exponential backoff with jitter, and never sooner than the channel asked (Retry-After).
+    const backoff = Math.min(MAX_BACKOFF, BASE_BACKOFF * 2 ** (d.attempts - 1)) * (0.8 + 0.4 * this.random());
+    const wait = Math.round(Math.max(backoff, result.afterMs ?? 0));
+    if (!tx.finishDelivery(d.id, lease, { status: "pending", nextAttemptAt: now + wait, error: reason }))
+      return;
+    obs?.retried?.(d.channel);
+    // Acknowledged or resolved while this page was on the wire: do not try it again.
+    const status = tx.incident(d.incidentId)?.status;
+    if (status === "acknowledged" || status === "resolved")
+      tx.cancelPending(d.incidentId, `incident ${status} while it was being sent`);
   }
 
   private channelFor(d: Delivery): Channel | undefined {
@@ -143,7 +210,6 @@ export class Deliverer {
   }
 }
 
-/** The wall-clock loop around a Deliverer. */
 /** Runs passes until one finds nothing to do; returns how much all of them did. */
 export async function drainAll(pass: () => Promise<number>): Promise<number> {
   let total = 0;
@@ -154,6 +220,7 @@ export async function drainAll(pass: () => Promise<number>): Promise<number> {
   }
 }
 
+/** The wall-clock loop around a Deliverer. */
 export class DeliveryWorker {
   private timer: NodeJS.Timeout | null = null;
   private stopped = true;
@@ -164,7 +231,7 @@ export class DeliveryWorker {
 
   constructor(
     /** The outbox's Deliverer, or anything else drained on a poll (the runbook runner). */
-    private readonly deliverer: { drain(): Promise<number> },
+    private readonly deliverer: { drain(): Promise<number>; nudge?(): void },
     private readonly pollMs = 250,
     private readonly onError: (err: unknown) => void = () => {},
   ) {}
@@ -185,6 +252,7 @@ export class DeliveryWorker {
     if (this.stopped) return;
     if (this.busy) {
       this.again = true;
+      this.deliverer.nudge?.();
       return;
     }
     this.schedule(0);

@@ -224,7 +224,8 @@ export interface Tx {
   insertSignal(signal: Signal): void;
   /** The hash the next decision record chains to ("" for the first). */
   lastDecisionHash(): string;
-  insertDecision(record: DecisionRecord): number;
+  /** `bodyJson` is JSON.stringify(record.body), made once by the caller for the hash too. */
+  insertDecision(record: DecisionRecord, bodyJson: string): number;
   insertFeedback(feedback: Feedback): void;
   /** A rule's fast-learning state, and its new value (computed with applyOutcome). */
   outcome(source: string, alertname: string): RuleOutcome | undefined;

@@ -143,7 +143,9 @@ function equalKey(r: InhibitRule, labels: Labels): string {
 /** Appends a record to the hash chain, linked to the last one; returns its id. */
 export function appendRecord(tx: Tx, r: Omit<DecisionRecord, "prevHash" | "hash">, hashed = true): number {
   const record = { ...r, prevHash: tx.lastDecisionHash() };
-  return tx.insertDecision({ ...record, hash: hashed ? decisionHash(record) : "" });
+  // Records are a few KB: stringify once for the hash and the row.
+  const bodyJson = JSON.stringify(record.body);
+  return tx.insertDecision({ ...record, hash: hashed ? decisionHash(record, bodyJson) : "" }, bodyJson);
 }
 
 /** How a record names its incident. */
@@ -152,12 +154,8 @@ export function incidentBrief(i: Pick<Incident, "id" | "service" | "team" | "tie
 }
 
 /** The chain link: what a record's hash covers (every column but its own hash). */
-export function decisionHash(d: Omit<DecisionRecord, "hash">): string {
+export function decisionHash(d: Omit<DecisionRecord, "hash">, bodyJson = JSON.stringify(d.body)): string {
   return createHash("sha256")
-    .update(
-      [d.prevHash, d.incidentId, d.at, d.reason, d.policyVersion, d.route, JSON.stringify(d.body)].join(
-        "\u001f",
-      ),
-    )
+    .update([d.prevHash, d.incidentId, d.at, d.reason, d.policyVersion, d.route, bodyJson].join("\u001f"))
     .digest("hex");
 }

@@ -1,3 +1,5 @@
+import http from "node:http";
+import https from "node:https";
 import type { DeliveryResult } from "./types.js";
 
 /**
@@ -43,13 +45,19 @@ export function classifyResponse(
   return { kind: "failed", reason: withBody };
 }
 
-/** Classify what fetch threw: timeouts and network errors are worth another try. */
+/** Classify what a request threw: timeouts and network errors are worth another try. */
 export function classifyError(err: unknown): DeliveryResult {
-  const e = err as { name?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } };
+  const e = err as {
+    name?: unknown;
+    code?: unknown;
+    message?: unknown;
+    cause?: { code?: unknown; message?: unknown };
+  };
   if (e?.name === "TimeoutError" || e?.name === "AbortError") {
     return { kind: "retry", reason: "timed out", afterMs: null };
   }
-  const code = typeof e?.cause?.code === "string" ? e.cause.code : null;
+  const code =
+    typeof e?.code === "string" ? e.code : typeof e?.cause?.code === "string" ? e.cause.code : null;
   const message = String(e?.cause?.message ?? e?.message ?? err);
   return {
     kind: "retry",
@@ -66,24 +74,75 @@ export interface HttpRequest {
   timeoutMs: number;
 }
 
-/** Send one request and classify the outcome. The timeout covers connect, headers and body. */
-export async function send(req: HttpRequest): Promise<DeliveryResult> {
-  if (!isHttpUrl(req.url)) return { kind: "failed", reason: `not an http(s) URL: ${excerpt(req.url)}` };
-  let res: Response;
+/**
+ * Kept-alive connections, shared by every channel: a storm of pages to one webhook reuses a few
+ * sockets instead of a connection each. node:http costs a fraction of fetch per request.
+ */
+const AGENT_OPTIONS = { keepAlive: true, maxSockets: 64, maxFreeSockets: 16, timeout: 30_000 };
+const agents = { "http:": new http.Agent(AGENT_OPTIONS), "https:": new https.Agent(AGENT_OPTIONS) };
+
+/**
+ * Send one request and classify the outcome. The timeout covers connect, headers and body; only
+ * the status decides, a body that stalls or breaks after it does not change the outcome.
+ */
+export function send(req: HttpRequest): Promise<DeliveryResult> {
+  let url: URL;
   try {
-    res = await fetch(req.url, {
-      method: req.method,
-      headers: req.headers,
-      body: req.body,
-      redirect: "manual",
-      signal: AbortSignal.timeout(req.timeoutMs),
-    });
-  } catch (err) {
-    return classifyError(err);
+    url = new URL(req.url);
+  } catch {
+    url = new URL("invalid:");
   }
-  // The status decides; a body that stalls or breaks after it does not change the outcome.
-  const body = await readPrefix(res).catch(() => "");
-  return classifyResponse(res.status, res.headers.get("retry-after"), body);
+  const protocol = url.protocol;
+  if (protocol !== "http:" && protocol !== "https:")
+    return Promise.resolve({ kind: "failed", reason: `not an http(s) URL: ${excerpt(req.url)}` });
+  const body = Buffer.from(req.body, "utf8");
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (r: DeliveryResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(r);
+    };
+    let request: http.ClientRequest;
+    try {
+      request = (protocol === "https:" ? https : http).request(url, {
+        method: req.method,
+        headers: { ...req.headers, "content-length": String(body.length) },
+        agent: agents[protocol],
+      });
+    } catch (err) {
+      // Headers HTTP cannot carry throw here, before anything is sent.
+      resolve({ kind: "failed", reason: `cannot build the request: ${(err as Error).message}` });
+      return;
+    }
+    const timer = setTimeout(() => {
+      request.destroy();
+      finish({ kind: "retry", reason: "timed out", afterMs: null });
+    }, req.timeoutMs);
+    request.on("error", (err) => finish(classifyError(err)));
+    request.on("response", (res) => {
+      const status = res.statusCode ?? 0;
+      const retryAfter = headerOf(res.headers["retry-after"]);
+      let text = "";
+      let bytes = 0;
+      const done = () => finish(classifyResponse(status, retryAfter, text));
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        if (bytes >= READ_LIMIT_BYTES) return; // read and dropped, so the socket can be reused
+        bytes += Buffer.byteLength(chunk);
+        text += chunk;
+      });
+      res.on("end", done);
+      res.on("error", done);
+      res.on("aborted", done);
+    });
+    request.end(body);
+  });
+}
+
+function headerOf(v: string | string[] | undefined): string | null {
+  return v === undefined ? null : Array.isArray(v) ? (v[0] ?? null) : v;
 }
 
 /** POST `body` as JSON with the configured headers plus `overrides` (see jsonHeaders). */
@@ -125,34 +184,5 @@ export async function guard(run: () => Promise<DeliveryResult>): Promise<Deliver
     return await run();
   } catch (err) {
     return { kind: "failed", reason: `internal error: ${err instanceof Error ? err.message : String(err)}` };
-  }
-}
-
-function isHttpUrl(url: string): boolean {
-  try {
-    const { protocol } = new URL(url);
-    return protocol === "http:" || protocol === "https:";
-  } catch {
-    return false;
-  }
-}
-
-/** Reads at most READ_LIMIT_BYTES of the body, then drops the rest. */
-async function readPrefix(res: Response): Promise<string> {
-  if (!res.body) return "";
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  let text = "";
-  let bytes = 0;
-  try {
-    while (bytes < READ_LIMIT_BYTES) {
-      const { done, value } = await reader.read();
-      if (done) return text + decoder.decode();
-      bytes += value.byteLength;
-      text += decoder.decode(value, { stream: true });
-    }
-    return text;
-  } finally {
-    await reader.cancel().catch(() => undefined);
   }
 }

@@ -499,3 +499,30 @@ describe("idempotency", () => {
     expect(svc.store.deliveries({ limit: 10 })).toHaveLength(2);
   });
 });
+
+describe("a drain keeps sends in flight", () => {
+  it("a slow endpoint holds only its own message: one committed later is sent and marked first", async () => {
+    reply = (_req, n) => (n === 1 ? { status: 200, delayMs: 1500 } : { status: 200 });
+    const svc = await start(START);
+    const first = await ingest(svc, {}, "slow");
+    const draining = svc.deliverer.drain();
+    await until(() => peer.requests.length === 1);
+    const second = await ingest(svc, {}, "fast");
+    svc.deliverer.nudge(); // what the worker's wake() does on a commit that queued messages
+    const status = (incident: number) =>
+      svc.store.deliveries({ limit: 10 }).find((d) => d.incidentId === incident)?.status;
+    await until(() => status(second) === "sent");
+    // The first send is still waiting for its answer while the second is done and recorded.
+    expect(status(first)).toBe("sending");
+    expect(await draining).toBe(2);
+    expect(status(first)).toBe("sent");
+  });
+});
+
+async function until(ok: () => boolean, ms = 1000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -348,14 +348,14 @@ export class SqliteTx implements Tx {
     return (this.s.lastDecisionHash.get() as string | undefined) ?? "";
   }
 
-  insertDecision(d: DecisionRecord): number {
+  insertDecision(d: DecisionRecord, bodyJson: string): number {
     const r = this.s.insertDecision.run(
       d.incidentId,
       d.at,
       d.reason,
       d.policyVersion,
       d.route,
-      JSON.stringify(d.body),
+      bodyJson,
       d.prevHash,
       d.hash,
     );
