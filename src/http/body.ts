@@ -63,12 +63,14 @@ function decode(buf: Buffer): string {
 
 export function parseJson(buf: Buffer): unknown {
   const text = decode(buf);
-  checkDepth(text, 0);
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (err) {
     throw new PagewiseError("PW_INVALID_BODY", `malformed JSON: ${(err as Error).message}`);
   }
+  checkDepth(value, 0);
+  return value;
 }
 
 function parseNdjson(buf: Buffer): unknown[] {
@@ -78,10 +80,12 @@ function parseNdjson(buf: Buffer): unknown[] {
   for (let i = 0; i < lines.length; i++) {
     const line = (lines[i] as string).trim();
     if (line === "") continue;
-    checkDepth(line, i + 1);
     try {
-      out.push(JSON.parse(line));
+      const value = JSON.parse(line);
+      checkDepth(value, i + 1);
+      out.push(value);
     } catch (err) {
+      if (err instanceof PagewiseError) throw err;
       throw new PagewiseError(
         "PW_INVALID_BODY",
         `malformed JSON on line ${i + 1}: ${(err as Error).message}`,
@@ -92,22 +96,24 @@ function parseNdjson(buf: Buffer): unknown[] {
   return out;
 }
 
-/** One pass over the text, counting brackets outside strings. */
-function checkDepth(text: string, line: number): void {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92)
-        i++; // backslash: skip the escaped character
-      else if (c === 34) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 123 || c === 91) {
-      if (++depth > MAX_DEPTH) {
-        const where = line > 0 ? ` on line ${line}` : "";
-        throw new PagewiseError("PW_INVALID_BODY", `JSON nested deeper than ${MAX_DEPTH} levels${where}`);
-      }
-    } else if (c === 125 || c === 93) depth--;
+/**
+ * JSON.parse is iterative and takes any depth, but JSON.stringify (raw payloads are stored) and
+ * validators recurse: refuse deep values right after parsing. Walks values, not characters.
+ */
+function checkDepth(value: unknown, line: number): void {
+  if (!tooDeep(value, 1)) return;
+  const where = line > 0 ? ` on line ${line}` : "";
+  throw new PagewiseError("PW_INVALID_BODY", `JSON nested deeper than ${MAX_DEPTH} levels${where}`);
+}
+
+function tooDeep(value: unknown, depth: number): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  if (depth > MAX_DEPTH) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (tooDeep(value[i], depth + 1)) return true;
+    return false;
   }
+  const o = value as Record<string, unknown>;
+  for (const k in o) if (tooDeep(o[k], depth + 1)) return true;
+  return false;
 }

@@ -2,71 +2,10 @@ import fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Alert } from "../../src/core/alert.js";
 import type { Incident } from "../../src/core/incident.js";
-import type { NewAlert, NewIncident, Store, Timer, TimerKind, Tx } from "../../src/engine/ports.js";
+import type { Store, Timer, TimerKind, Tx } from "../../src/engine/ports.js";
 import { MemoryStore } from "../../src/store/memory/store.js";
 import { SqliteStore } from "../../src/store/sqlite/store.js";
-
-const T = Date.parse("2026-11-30T12:00:00Z");
-
-const newIncident = (over: Partial<NewIncident> = {}): NewIncident => ({
-  source: "metrics",
-  groupKey: "g1",
-  status: "triggered",
-  service: "checkout",
-  serviceKnown: true,
-  team: "payments",
-  tier: 0,
-  severity: "warning",
-  summary: "p99 high",
-  openedAt: T,
-  lastEventAt: T,
-  acknowledgedAt: null,
-  acknowledgedBy: null,
-  resolvedAt: null,
-  resolvedBy: null,
-  resolveReason: null,
-  alertCount: 1,
-  openAlertCount: 1,
-  score: null,
-  scoreModel: null,
-  scoredAt: null,
-  policyVersion: null,
-  route: null,
-  escalation: null,
-  assignee: null,
-  ...over,
-});
-
-const newAlert = (incidentId: number, over: Partial<NewAlert> = {}): NewAlert => ({
-  incidentId,
-  source: "metrics",
-  alertKey: "k1",
-  status: "firing",
-  summary: "p99 high",
-  severity: "warning",
-  service: "checkout",
-  labels: { alertname: "Latency" },
-  annotations: {},
-  links: [],
-  upstreamScore: null,
-  startsAt: T,
-  endsAt: null,
-  firstSeen: T,
-  lastSeen: T,
-  resolvedAt: null,
-  eventCount: 1,
-  raw: {},
-  ...over,
-});
-
-const resolved = (i: Incident): Incident => ({
-  ...i,
-  status: "resolved",
-  resolvedAt: T + 1000,
-  resolvedBy: "metrics",
-  resolveReason: "alerts_resolved",
-  openAlertCount: 0,
-});
+import { newAlert, newIncident, resolved, T } from "./fixtures.js";
 
 /** The two stores the engine runs on; the SQLite one is the reference for the memory one. */
 let sqlite: SqliteStore;
@@ -83,6 +22,7 @@ const STORES: [string, () => Store][] = [
     "sqlite",
     () => {
       for (const t of ["timers", "alerts", "incidents"]) sqlite.db.prepare(`DELETE FROM ${t}`).run();
+      sqlite.forgetCached();
       return sqlite;
     },
   ],

@@ -100,12 +100,18 @@ export class SqliteStore implements Store {
   /** Called after a commit that queued notifications (the delivery worker wakes up). */
   onOutbox: (() => void) | null = null;
 
+  /** After rows were changed behind the store's back (a test, a repair): read them afresh. */
+  forgetCached(): void {
+    this.tx.heads.clear();
+  }
+
   transaction<T>(fn: (tx: Tx) => T): T {
     const before = this.tx.enqueued;
     let out: T;
     try {
       out = this.runInTx(fn) as T;
     } catch (err) {
+      this.tx.heads.clear(); // it may hold what was rolled back
       throw asStoreError(err);
     }
     if (this.tx.enqueued !== before) this.onOutbox?.();

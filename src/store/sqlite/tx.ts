@@ -28,6 +28,7 @@ import {
   outcomeFromRow,
 } from "../rows.js";
 import { AutomationRows } from "./automation.js";
+import { HeadCache } from "./heads.js";
 
 const INCIDENT_COLS = [
   "source",
@@ -86,6 +87,8 @@ const updateSql = (table: string, cols: string[]) =>
 export class SqliteTx implements Tx {
   private readonly s;
   readonly auto: AutomationRows;
+  /** Cleared by the store when a transaction rolls back. */
+  readonly heads = new HeadCache();
 
   constructor(db: Database.Database) {
     this.auto = new AutomationRows(db);
@@ -209,6 +212,9 @@ export class SqliteTx implements Tx {
   }
 
   alertHead(source: string, alertKey: string): AlertHead | undefined {
+    const key = HeadCache.key(source, alertKey);
+    const cached = this.heads.get(key);
+    if (cached !== undefined) return cached;
     const r = this.s.alertHead.get(source, alertKey) as
       | {
           id: number;
@@ -222,7 +228,7 @@ export class SqliteTx implements Tx {
         }
       | undefined;
     if (r === undefined) return undefined;
-    return {
+    const head: AlertHead = {
       id: Number(r.id),
       incidentId: Number(r.incident_id),
       status: r.status as AlertHead["status"],
@@ -232,6 +238,8 @@ export class SqliteTx implements Tx {
       service: r.service,
       annotationsJson: r.annotations,
     };
+    this.heads.put(key, head);
+    return head;
   }
 
   openIncident(source: string, groupKey: string): Incident | undefined {
@@ -295,13 +303,17 @@ export class SqliteTx implements Tx {
 
   saveIncident(incident: Incident): void {
     this.s.saveIncident.run({ ...incidentToRow(incident), id: incident.id });
+    // Resolved is final: its alerts are no longer anyone's head.
+    if (incident.status === "resolved") this.heads.forgetIncident(incident.id);
   }
 
   insertAlert(alert: NewAlert): number {
+    this.heads.forgetKey(HeadCache.key(alert.source, alert.alertKey));
     return Number(this.s.insertAlert.run(alertToRow(alert)).lastInsertRowid);
   }
 
   saveAlert(alert: Alert): void {
+    this.heads.forgetKey(HeadCache.key(alert.source, alert.alertKey));
     this.s.saveAlert.run({ ...alertToRow(alert), id: alert.id });
   }
 
@@ -310,16 +322,12 @@ export class SqliteTx implements Tx {
   ): void {
     if (a.annotations === undefined || a.raw === undefined) {
       this.s.touchLean.run(a.lastSeen, a.eventCount, a.endsAt, a.id);
+      this.heads.touched(a.id, a);
       return;
     }
-    this.s.touchAlert.run(
-      a.lastSeen,
-      a.eventCount,
-      a.endsAt,
-      JSON.stringify(a.annotations),
-      JSON.stringify(a.raw),
-      a.id,
-    );
+    const annotations = JSON.stringify(a.annotations);
+    this.s.touchAlert.run(a.lastSeen, a.eventCount, a.endsAt, annotations, JSON.stringify(a.raw), a.id);
+    this.heads.touched(a.id, a, annotations);
   }
 
   insertEvent(e: EventRecord): void {
@@ -471,6 +479,7 @@ export class SqliteTx implements Tx {
   pruneIncidents(resolvedBefore: number, limit: number): number {
     const ids = this.s.oldResolved.all(resolvedBefore, limit) as number[];
     for (const id of ids) {
+      this.heads.forgetIncident(id);
       this.s.deleteIncidentAlerts.run(id);
       this.s.deleteIncidentTimeline.run(id);
       this.s.deleteIncidentScores.run(id);
