@@ -1,5 +1,6 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { shippedNodeFlags } from "../ingest/server.mjs";
 import { GROUP_BY, routes, SERVICES, TEAMS } from "./alerts.mjs";
 import { cpuSeconds, peakRssKiB, removeDir, startProcess, tempDir } from "./proc.mjs";
 
@@ -66,6 +67,7 @@ export async function startPagewise({ sinkUrl, durability, root = ROOT }) {
   const proc = startProcess(
     process.execPath,
     [
+      ...shippedNodeFlags(root),
       join(root, "bin", "pagewise.js"),
       "serve",
       "--config",

@@ -50,7 +50,9 @@ Server (spawned unless --url is given):
   --stop SIGNAL         kill | term: how the server is stopped before the durability check
                         (default kill, i.e. a crash: what a 2xx must survive); --cpu-prof
                         switches to term so that Node can write the profile
-  --node-flags FLAGS    extra flags for the server's node, one string, e.g. "--max-old-space-size=512"
+  --node-flags FLAGS    extra flags for the server's node, one string, e.g. "--max-old-space-size=512";
+                        they follow the flags on the server's bin/pagewise.js #! line, which the
+                        bench always passes (the server runs as shipped)
   --cpu-prof DIR        profile the server (node --cpu-prof) and write one .cpuprofile per run to
                         DIR; summarize with node bench/ingest/cpuprofile.mjs FILE
   --url URL             target an already running server instead (only http://127.0.0.1:PORT);

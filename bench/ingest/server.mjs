@@ -16,6 +16,13 @@ const CLK_TCK = 100;
  * Starts `pagewise serve` on a fresh SQLite file in a temp dir, on 127.0.0.1 and a port the OS
  * picks (--port 0; the address is read from the "pagewise listening" log line, so no race).
  */
+/** The node flags the server's own bin/pagewise.js asks for on its `#!/usr/bin/env -S node` line. */
+export function shippedNodeFlags(root) {
+  const first = readFileSync(join(root, "bin", "pagewise.js"), "utf8").split("\n", 1)[0] ?? "";
+  const m = /^#!\/usr\/bin\/env -S node\s+(.*)$/.exec(first);
+  return m === null ? [] : (m[1] ?? "").split(/\s+/).filter((f) => f !== "");
+}
+
 export async function startServer({ root, config, durability, nodeFlags = [] }) {
   if (!existsSync(join(root, "dist", "cli", "main.js")))
     throw new Error(`${join(root, "dist", "cli", "main.js")} is missing: run npm run build in ${root}`);
@@ -23,6 +30,7 @@ export async function startServer({ root, config, durability, nodeFlags = [] }) 
   trackDir(dir);
   const dbPath = join(dir, "bench.db");
   const args = [
+    ...shippedNodeFlags(root),
     ...nodeFlags,
     join(root, "bin", "pagewise.js"),
     "serve",

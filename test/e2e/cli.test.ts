@@ -171,3 +171,22 @@ describe.concurrent("pagewise CLI", () => {
     expect(problemLines(r).join("\n")).toMatch(/\(line \d+\)/);
   });
 });
+
+describe("how the server's node is started", () => {
+  it("the bin runs as an executable with the flags on its #! line, the same ones npm start passes", async () => {
+    const { execFile } = await import("node:child_process");
+    const { readFileSync } = await import("node:fs");
+    const root = new URL("../../", import.meta.url).pathname;
+    const bin = join(root, "bin", "pagewise.js");
+    const shebang = readFileSync(bin, "utf8").split("\n", 1)[0] ?? "";
+    const flags = /^#!\/usr\/bin\/env -S node (.+)$/.exec(shebang)?.[1];
+    expect(flags).toBe("--max-semi-space-size=64");
+    const start = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).scripts.start as string;
+    expect(start.startsWith(`node ${flags} bin/pagewise.js serve `)).toBe(true);
+    // Run directly, so that env -S splits the line and node accepts the flag.
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(bin, ["--help"], (err, stdout) => (err ? reject(err) : resolve(stdout))),
+    );
+    expect(out).toMatch(/^\s+serve\b/m);
+  });
+});

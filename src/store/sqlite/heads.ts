@@ -37,10 +37,15 @@ export class HeadCache {
     const key = this.keyById.get(id);
     if (key === undefined) return;
     const head = this.byKey.get(key) as AlertHead;
+    // A literal, not a spread: this runs for every re-send.
     this.byKey.set(key, {
-      ...head,
-      eventCount: patch.eventCount,
+      id: head.id,
+      incidentId: head.incidentId,
+      status: head.status,
+      severity: head.severity,
       endsAt: patch.endsAt,
+      eventCount: patch.eventCount,
+      service: head.service,
       annotationsJson: annotationsJson ?? head.annotationsJson,
     });
   }
