@@ -55,8 +55,9 @@ export class Deliverer {
     private readonly opts: DelivererOptions = {},
   ) {
     this.leaseMs = opts.leaseMs ?? 60_000;
-    this.batch = opts.batch ?? 20;
-    this.maxInFlight = Math.max(this.batch, opts.maxInFlight ?? 64);
+    // Large claims keep up with a storm: each claim is a transaction, and pages must not queue.
+    this.batch = opts.batch ?? 100;
+    this.maxInFlight = Math.max(this.batch, opts.maxInFlight ?? 128);
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.random = opts.random ?? Math.random;
   }

@@ -58,6 +58,9 @@ export interface EngineOptions {
   hashDecisions?: boolean;
 }
 
+/** Events one shared transaction takes at most (a larger single batch still goes, alone). */
+const GROUP_EVENTS = 200;
+
 interface Waiting {
   events: readonly InboundEvent[];
   resolve: (o: BatchOutcome) => void;
@@ -330,7 +333,8 @@ export class Engine {
   /**
    * Group commit: batches that arrive in the same turn of the event loop share one transaction,
    * and each sender is answered only after it committed. A failed group is retried one batch at
-   * a time, so one sender's failure is never another's.
+   * a time, so one sender's failure is never another's. A group stops at GROUP_EVENTS events and
+   * the rest waits a turn: one long transaction would hold up deliveries (pages) and replies.
    */
   ingestShared(events: readonly InboundEvent[]): Promise<BatchOutcome> {
     return new Promise((resolve, reject) => {
@@ -340,8 +344,16 @@ export class Engine {
   }
 
   private flushShared(): void {
-    const group = this.waiting;
-    this.waiting = [];
+    let take = 0;
+    let events = 0;
+    for (; take < this.waiting.length; take++) {
+      const n = (this.waiting[take] as Waiting).events.length;
+      if (take > 0 && events + n > GROUP_EVENTS) break;
+      events += n;
+    }
+    const group = this.waiting.slice(0, take);
+    this.waiting = this.waiting.slice(take);
+    if (this.waiting.length > 0) setImmediate(() => this.flushShared());
     const alone = (w: Waiting) => {
       try {
         w.resolve(this.ingest(w.events));

@@ -12,14 +12,16 @@ afterEach(async () => {
   await svc.dispose();
 });
 
-function send(n: number) {
+function send(n: number, size = 1) {
   return svc.app.inject({
     method: "POST",
     url: "/api/v2/alerts",
     headers: { authorization: `Bearer ${KEYS.prometheus}`, "content-type": "application/json" },
-    payload: JSON.stringify([
-      { labels: { alertname: `GroupCommit${n}`, service: "checkout", severity: "page" } },
-    ]),
+    payload: JSON.stringify(
+      Array.from({ length: size }, (_, k) => ({
+        labels: { alertname: `GroupCommit${n}`, service: "checkout", severity: "page", instance: `i${k}` },
+      })),
+    ),
   });
 }
 
@@ -50,6 +52,14 @@ describe("group commit", () => {
     expect(answers.map((a) => a.statusCode)).toEqual(Array(20).fill(200));
     expect(stored()).toBe(20);
     expect(tx.count()).toBeLessThan(20);
+  });
+
+  it("a group stops at 200 events: six concurrent batches of 90 take three transactions, all stored", async () => {
+    const tx = watchTransactions();
+    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => send(200 + i, 90)));
+    expect(answers.map((a) => a.statusCode)).toEqual(Array(6).fill(200));
+    expect(stored()).toBe(6 * 90);
+    expect(tx.count()).toBe(3);
   });
 
   it("a group whose transaction fails is retried one batch at a time: nobody gets the group's error", async () => {
