@@ -87,6 +87,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   });
   const automation = new DeliveryWorker(runner, 250, (err) => logger.error({ err }, "runbook pass failed"));
   store.onOutbox = () => sender.wake();
+  engine.sending = () => sender.sending;
   if (opts.worker !== false) {
     worker.start();
     sender.start();

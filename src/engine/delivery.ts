@@ -248,6 +248,11 @@ export class DeliveryWorker {
     await this.running;
   }
 
+  /** A pass is running: messages are being claimed, sent or recorded. */
+  get sending(): boolean {
+    return this.busy;
+  }
+
   /** New work was committed: run a pass now rather than at the next poll (a page waits for nobody). */
   wake(): void {
     if (this.stopped) return;

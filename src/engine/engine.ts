@@ -60,6 +60,12 @@ export interface EngineOptions {
 
 /** Events one shared transaction takes at most (a larger single batch still goes, alone). */
 const GROUP_EVENTS = 200;
+/**
+ * While messages are being sent: shorter transactions let the outbox claim and record between
+ * them. At 10x32x10000 in bench/compare this took the first-notification p50 from 1.2 s to 0.13 s,
+ * for a quarter fewer new alerts/s.
+ */
+const GROUP_EVENTS_WHILE_SENDING = 50;
 
 interface Waiting {
   events: readonly InboundEvent[];
@@ -97,6 +103,8 @@ export class Engine {
   private readonly onDecide: ScoringEnv["onDecide"];
   /** Batches waiting for the next shared commit. */
   private waiting: Waiting[] = [];
+  /** Whether the outbox is sending (set by the service); ingest then commits in smaller groups. */
+  sending: () => boolean = () => false;
   private readonly hashDecisions: boolean;
   private links: LinkSigner;
 
@@ -333,8 +341,8 @@ export class Engine {
   /**
    * Group commit: batches that arrive in the same turn of the event loop share one transaction,
    * and each sender is answered only after it committed. A failed group is retried one batch at
-   * a time, so one sender's failure is never another's. A group stops at GROUP_EVENTS events and
-   * the rest waits a turn: one long transaction would hold up deliveries (pages) and replies.
+   * a time, so one sender's failure is never another's. A group stops at GROUP_EVENTS events (fewer
+   * while the outbox sends) and the rest waits a turn: one long transaction would hold up pages.
    */
   ingestShared(events: readonly InboundEvent[]): Promise<BatchOutcome> {
     return new Promise((resolve, reject) => {
@@ -346,9 +354,10 @@ export class Engine {
   private flushShared(): void {
     let take = 0;
     let events = 0;
+    const cap = this.sending() ? GROUP_EVENTS_WHILE_SENDING : GROUP_EVENTS;
     for (; take < this.waiting.length; take++) {
       const n = (this.waiting[take] as Waiting).events.length;
-      if (take > 0 && events + n > GROUP_EVENTS) break;
+      if (take > 0 && events + n > cap) break;
       events += n;
     }
     const group = this.waiting.slice(0, take);

@@ -62,6 +62,18 @@ describe("group commit", () => {
     expect(tx.count()).toBe(3);
   });
 
+  it("while the outbox sends, groups stop at 50 events, so that claims and records get their turns", async () => {
+    const tx = watchTransactions();
+    svc.engine.sending = () => true;
+    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => send(300 + i, 30)));
+    expect(answers.map((a) => a.statusCode)).toEqual(Array(6).fill(200));
+    expect(stored()).toBe(6 * 30);
+    expect(tx.count()).toBe(6);
+    svc.engine.sending = () => false;
+    await Promise.all(Array.from({ length: 6 }, (_, i) => send(400 + i, 30)));
+    expect(tx.count()).toBe(6 + 1);
+  });
+
   it("a group whose transaction fails is retried one batch at a time: nobody gets the group's error", async () => {
     const tx = watchTransactions(1);
     const answers = await Promise.all(Array.from({ length: 5 }, (_, i) => send(100 + i)));
