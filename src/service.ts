@@ -13,6 +13,7 @@ import { Engine } from "./engine/engine.js";
 import { TimerWorker } from "./engine/worker.js";
 import { Metrics } from "./http/metrics.js";
 import { buildServer } from "./http/server.js";
+import { OwnerLock } from "./store/sqlite/owner.js";
 import { type Durability, SqliteStore } from "./store/sqlite/store.js";
 
 /** The composition root: store, engine, metrics, HTTP server and timer worker, wired once. */
@@ -49,7 +50,17 @@ export interface Service {
 
 export async function createService(opts: ServiceOptions): Promise<Service> {
   const logger = opts.logger ?? pino({ level: "silent" });
-  const store = await SqliteStore.open({ path: opts.dbPath, durability: opts.durability });
+  const owner = opts.dbPath === ":memory:" ? null : OwnerLock.take(opts.dbPath);
+  let store: SqliteStore;
+  try {
+    store = await SqliteStore.open({ path: opts.dbPath, durability: opts.durability });
+  } catch (err) {
+    owner?.release();
+    throw err;
+  }
+  const released = store.releaseLeases(opts.clock.now());
+  if (released.deliveries + released.timers + released.runs > 0)
+    logger.warn(released, "took over what a previous process had claimed: due now");
   const metrics = new Metrics(store, () => opts.clock.now());
   if (opts.modelFile !== undefined) importModel(store, opts.modelFile, opts.clock.now());
   const engine = new Engine(store, opts.clock, opts.config, {
@@ -112,6 +123,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       await deliverer.reset();
       await app.close();
       await store.close();
+      owner?.release();
     },
   };
 }

@@ -9,7 +9,8 @@ type Outcome = [Delivery, DeliveryResult];
 /**
  * The outbox worker. Rows move pending -> sending (leased until a deadline) -> sent | failed.
  * Delivery is at least once: a worker that dies after sending but before marking the row sent
- * leaves it leased; when the lease lapses it is sent again, with the same idempotency key.
+ * leaves it leased; it is sent again, with the same idempotency key, when the lease lapses or
+ * when the next `serve` starts (SqliteStore.releaseLeases), whichever comes first.
  */
 export interface DelivererOptions {
   /** How long a claimed row is ours: a crashed sender's rows come back after this. */

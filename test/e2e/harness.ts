@@ -99,24 +99,17 @@ export interface Pagewise extends Proc {
   url: string;
 }
 
-/**
- * Starts `pagewise serve` and resolves once GET /healthz answers 200. With `deliveryLeaseMs` it
- * runs serve-lease.mjs instead: the same compiled service with a shorter outbox lease.
- */
+/** Starts `pagewise serve` and resolves once GET /healthz answers 200. */
 export async function startPagewise(opts: {
   config: string;
   db: string;
   timeoutMs?: number;
-  deliveryLeaseMs?: number;
 }): Promise<Pagewise> {
   requireBuild();
   const port = await freePort();
-  const entry =
-    opts.deliveryLeaseMs === undefined
-      ? [BIN, "serve"]
-      : [join(ROOT, "test", "e2e", "serve-lease.mjs"), "--lease-ms", String(opts.deliveryLeaseMs)];
   const proc = startProcess(process.execPath, [
-    ...entry,
+    BIN,
+    "serve",
     "--config",
     opts.config,
     "--port",

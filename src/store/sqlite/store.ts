@@ -115,6 +115,32 @@ export class SqliteStore implements Store {
   /** Called after a commit that queued notifications (the delivery worker wakes up). */
   onOutbox: (() => void) | null = null;
 
+  /**
+   * At the start of `serve`: whatever a previous process had claimed is due again now, not when
+   * its lease lapses. Only one process serves a file (OwnerLock), so that process is gone, and
+   * a page it claimed but may not have sent must not wait a minute. At least once, as before.
+   */
+  releaseLeases(now: number): { deliveries: number; timers: number; runs: number } {
+    const run = this.db.transaction(() => ({
+      deliveries: this.db
+        .prepare(
+          `UPDATE outbox SET status = 'pending', lease_until = NULL, next_attempt_at = MIN(next_attempt_at, ?)
+           WHERE status = 'sending'`,
+        )
+        .run(now).changes,
+      timers: this.db
+        .prepare("UPDATE timers SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL")
+        .run().changes,
+      runs: this.db
+        .prepare(
+          `UPDATE runbook_runs SET lease_until = NULL
+           WHERE lease_until IS NOT NULL AND status IN ('running', 'rolling_back')`,
+        )
+        .run().changes,
+    }));
+    return run.immediate();
+  }
+
   /** After rows were changed behind the store's back (a test, a repair): read them afresh. */
   forgetCached(): void {
     this.tx.heads.clear();
