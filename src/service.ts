@@ -51,13 +51,24 @@ export interface Service {
 export async function createService(opts: ServiceOptions): Promise<Service> {
   const logger = opts.logger ?? pino({ level: "silent" });
   const owner = opts.dbPath === ":memory:" ? null : OwnerLock.take(opts.dbPath);
-  let store: SqliteStore;
+  let store: SqliteStore | undefined;
   try {
     store = await SqliteStore.open({ path: opts.dbPath, durability: opts.durability });
+    return assemble(opts, logger, store, owner);
   } catch (err) {
+    // Nothing half-built keeps the file: a caller in the same process may try again.
+    await store?.close();
     owner?.release();
     throw err;
   }
+}
+
+function assemble(
+  opts: ServiceOptions,
+  logger: Logger,
+  store: SqliteStore,
+  owner: OwnerLock | null,
+): Service {
   const released = store.releaseLeases(opts.clock.now());
   if (released.deliveries + released.timers + released.runs > 0)
     logger.warn(released, "took over what a previous process had claimed: due now");
@@ -121,9 +132,12 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       await sender.stop();
       await automation.stop();
       await deliverer.reset();
-      await app.close();
-      await store.close();
-      owner?.release();
+      try {
+        await app.close();
+        await store.close();
+      } finally {
+        owner?.release();
+      }
     },
   };
 }

@@ -61,6 +61,11 @@ export class Deliverer {
     this.maxInFlight = Math.max(this.batch, opts.maxInFlight ?? 128);
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.random = opts.random ?? Math.random;
+    // A drain claims while its sends run: a send outliving its lease would be claimed again.
+    if (this.timeoutMs * 2 > this.leaseMs)
+      throw new Error(
+        `delivery lease ${this.leaseMs} ms must be at least twice the send timeout ${this.timeoutMs} ms`,
+      );
   }
 
   /** Claims one batch and sends it, in parallel; resolves when every outcome is recorded. */
@@ -88,40 +93,51 @@ export class Deliverer {
     const inFlight = new Set<Promise<void>>();
     const done: Outcome[] = [];
     let failure: { reason: unknown } | undefined;
-    let total = 0;
-    try {
-      for (;;) {
-        const room = failure === undefined ? this.maxInFlight - inFlight.size : 0;
-        const claimed =
-          room > 0
-            ? this.store.claimDeliveries(this.clock.now(), this.leaseMs, Math.min(room, this.batch))
-            : [];
-        total += claimed.length;
-        for (const d of claimed) {
-          const send: Promise<void> = this.attempt(d)
-            .then(
-              (r) => {
-                done.push([d, r]);
-              },
-              (err) => {
-                failure ??= { reason: err };
-              },
-            )
-            .finally(() => inFlight.delete(send));
-          inFlight.add(send);
-        }
-        if (inFlight.size === 0) break;
-        // Wait for a send to finish or for new work, then let other finished sends join the batch.
-        const woken = new Promise<void>((resolve) => (this.nudged = resolve));
-        await Promise.race([...inFlight, woken]);
-        this.nudged = null;
-        await new Promise<void>((resolve) => setImmediate(resolve));
+    const fail = (err: unknown) => {
+      failure ??= { reason: err };
+    };
+    // After a failure nothing new is claimed, but every send already on the wire is waited for
+    // and recorded: a page that was delivered must not be sent again.
+    const record = () => {
+      try {
         this.recordAll(done.splice(0));
+      } catch (err) {
+        fail(err);
       }
-    } finally {
-      this.recordAll(done.splice(0));
       this.lastRunAt = this.clock.now();
+    };
+    let total = 0;
+    for (;;) {
+      const room = failure === undefined ? this.maxInFlight - inFlight.size : 0;
+      let claimed: Delivery[] = [];
+      if (room > 0) {
+        try {
+          claimed = this.store.claimDeliveries(this.clock.now(), this.leaseMs, Math.min(room, this.batch));
+        } catch (err) {
+          fail(err);
+        }
+      }
+      total += claimed.length;
+      for (const d of claimed) {
+        const send: Promise<void> = this.attempt(d)
+          .then(
+            (r) => {
+              done.push([d, r]);
+            },
+            (err) => fail(err),
+          )
+          .finally(() => inFlight.delete(send));
+        inFlight.add(send);
+      }
+      if (inFlight.size === 0) break;
+      // Wait for a send to finish or for new work, then let other finished sends join the batch.
+      const woken = new Promise<void>((resolve) => (this.nudged = resolve));
+      await Promise.race([...inFlight, woken]);
+      this.nudged = null;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      record();
     }
+    record();
     if (failure !== undefined) throw failure.reason;
     return total;
   }
@@ -142,27 +158,61 @@ export class Deliverer {
     return result;
   }
 
+  /**
+   * One transaction for outcomes that finished together. If it fails, each is tried alone, so
+   * one bad row does not cost the others their outcome (an unrecorded one is sent again later).
+   * Metrics are counted after the commit.
+   */
   private recordAll(done: readonly Outcome[]): void {
     if (done.length === 0) return;
     const now = this.clock.now();
     const max = this.config().deliveryMaxAttempts;
-    this.store.transaction((tx) => {
-      for (const [d, result] of done) this.record(tx, d, result, now, max);
-    });
+    const commit = (outcomes: readonly Outcome[]) => {
+      const counted: (() => void)[] = [];
+      this.store.transaction((tx) => {
+        for (const [d, result] of outcomes) this.record(tx, d, result, now, max, counted);
+      });
+      for (const count of counted) count();
+    };
+    try {
+      commit(done);
+    } catch (err) {
+      if (done.length === 1) throw err;
+      let first: unknown;
+      for (const outcome of done) {
+        try {
+          commit([outcome]);
+        } catch (e) {
+          first ??= e;
+        }
+      }
+      if (first !== undefined) throw first;
+    }
   }
 
-  private record(tx: Tx, d: Delivery, result: DeliveryResult, now: number, max: number): void {
+  private record(
+    tx: Tx,
+    d: Delivery,
+    result: DeliveryResult,
+    now: number,
+    max: number,
+    counted: (() => void)[],
+  ): void {
     const lease = d.leaseUntil as number;
-    const obs = this.opts.observer;
+    const o = this.opts.observer;
+    const obs = {
+      delivered: (channel: string, attempts: number) => counted.push(() => o?.delivered?.(channel, attempts)),
+      retried: (channel: string) => counted.push(() => o?.retried?.(channel)),
+      deadLettered: (channel: string) => counted.push(() => o?.deadLettered?.(channel)),
+    };
     if (result.kind === "delivered") {
-      if (tx.finishDelivery(d.id, lease, { status: "sent", at: now }))
-        obs?.delivered?.(d.channel, d.attempts);
+      if (tx.finishDelivery(d.id, lease, { status: "sent", at: now })) obs.delivered(d.channel, d.attempts);
       return;
     }
     const reason = result.reason;
     if (result.kind === "failed" || d.attempts >= max) {
       if (!tx.finishDelivery(d.id, lease, { status: "failed", nextAttemptAt: now, error: reason })) return;
-      obs?.deadLettered?.(d.channel);
+      obs.deadLettered(d.channel);
       tx.addTimeline({
         incidentId: d.incidentId,
         at: now,
@@ -183,7 +233,7 @@ export class Deliverer {
     const wait = Math.round(Math.max(backoff, result.afterMs ?? 0));
     if (!tx.finishDelivery(d.id, lease, { status: "pending", nextAttemptAt: now + wait, error: reason }))
       return;
-    obs?.retried?.(d.channel);
+    obs.retried(d.channel);
     // Acknowledged or resolved while this page was on the wire: do not try it again.
     const status = tx.incident(d.incidentId)?.status;
     if (status === "acknowledged" || status === "resolved")

@@ -78,7 +78,8 @@ export interface HttpRequest {
  * Kept-alive connections, shared by every channel: a storm of pages to one webhook reuses a few
  * sockets instead of a connection each. node:http costs a fraction of fetch per request.
  */
-const AGENT_OPTIONS = { keepAlive: true, maxSockets: 64, maxFreeSockets: 16, timeout: 30_000 };
+// As many sockets per host as a drain has sends in flight (delivery.ts), so none waits for one.
+const AGENT_OPTIONS = { keepAlive: true, maxSockets: 128, maxFreeSockets: 16, timeout: 30_000 };
 const agents = { "http:": new http.Agent(AGENT_OPTIONS), "https:": new https.Agent(AGENT_OPTIONS) };
 
 /**
@@ -116,17 +117,21 @@ export function send(req: HttpRequest): Promise<DeliveryResult> {
       resolve({ kind: "failed", reason: `cannot build the request: ${(err as Error).message}` });
       return;
     }
+    // Set once the status line arrived: from then on the status decides, even if the body stalls.
+    let answered: (() => void) | null = null;
     const timer = setTimeout(() => {
+      if (answered !== null) answered();
+      else finish({ kind: "retry", reason: "timed out", afterMs: null });
       request.destroy();
-      finish({ kind: "retry", reason: "timed out", afterMs: null });
     }, req.timeoutMs);
-    request.on("error", (err) => finish(classifyError(err)));
+    request.on("error", (err) => (answered !== null ? answered() : finish(classifyError(err))));
     request.on("response", (res) => {
       const status = res.statusCode ?? 0;
       const retryAfter = headerOf(res.headers["retry-after"]);
       let text = "";
       let bytes = 0;
       const done = () => finish(classifyResponse(status, retryAfter, text));
+      answered = done;
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => {
         if (bytes >= READ_LIMIT_BYTES) return; // read and dropped, so the socket can be reused

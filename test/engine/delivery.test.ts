@@ -518,3 +518,32 @@ async function until(ok: () => boolean, ms = 1000): Promise<void> {
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+describe("recording outcomes", () => {
+  it("a batch of outcomes whose transaction fails is recorded one by one: no delivered page is sent again", async () => {
+    const svc = await start(START);
+    for (const key of ["a", "b", "c"]) await ingest(svc, {}, key);
+    const store = svc.store as unknown as { transaction: (fn: unknown) => unknown };
+    const real = store.transaction.bind(svc.store);
+    let failed = 0;
+    store.transaction = (fn: unknown) => {
+      if (failed++ === 0) throw new Error("injected: SQLITE_BUSY on the batch");
+      return real(fn);
+    };
+    // runOnce records the whole claimed batch together.
+    expect(await svc.deliverer.runOnce()).toBe(3);
+    store.transaction = real;
+    expect(failed).toBe(1 + 3);
+    expect(peer.requests).toHaveLength(3);
+    expect(svc.store.deliveries({ limit: 10 }).map((d) => d.status)).toEqual(["sent", "sent", "sent"]);
+    svc.clock.advance(HOUR);
+    expect(await svc.deliverer.drain()).toBe(0);
+    expect(peer.requests).toHaveLength(3);
+  });
+
+  it("a send that outlives its lease is refused by construction", async () => {
+    await expect(start(START, { leaseMs: 15 * SEC, timeoutMs: 10 * SEC })).rejects.toThrow(
+      /at least twice the send timeout/,
+    );
+  });
+});

@@ -74,6 +74,21 @@ describe("http classification, against a real server", () => {
     expect(peer.requests).toHaveLength(1);
   });
 
+  it("a 2xx whose body never ends is delivered at the deadline: the status decides", async () => {
+    const { createServer } = await import("node:http");
+    const server = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.write("accepted, still writing");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as { port: number };
+    const result = await postJson(`http://127.0.0.1:${port}/hook`, {}, {}, 300);
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    expect(result).toEqual({ kind: "delivered", detail: "HTTP 200: accepted, still writing" });
+  });
+
   it("a URL that is not http(s) or a header HTTP cannot carry fails without a request", async () => {
     expect(await postJson("ftp://example.com/x", {}, {}, 100)).toMatchObject({ kind: "failed" });
     expect(await postJson("not a url", {}, {}, 100)).toMatchObject({ kind: "failed" });

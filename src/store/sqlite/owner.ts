@@ -1,5 +1,5 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, mkdirSync, realpathSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { PagewiseError } from "../../core/errors.js";
 
@@ -13,7 +13,9 @@ export class OwnerLock {
   private constructor(private readonly db: Database.Database) {}
 
   static take(dbPath: string): OwnerLock {
-    const path = `${dbPath}.lock`;
+    // The file, not the name it was given: a symlink or a relative path reaches the same lock.
+    const real = existsSync(dbPath) ? realpathSync(dbPath) : resolve(dbPath);
+    const path = `${real}.lock`;
     mkdirSync(dirname(path), { recursive: true });
     const db = new Database(path);
     try {
