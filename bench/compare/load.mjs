@@ -1,8 +1,9 @@
 import http from "node:http";
 import { performance } from "node:perf_hooks";
+import { percentile, post } from "../ingest/load.mjs";
 import { nowMs } from "./proc.mjs";
 
-const REQUEST_TIMEOUT_MS = 30_000;
+export { percentile };
 
 /**
  * Sends `batch` series per request from `concurrency` loops over one keep-alive agent, round-robin
@@ -79,40 +80,4 @@ export async function runLoad({
     p99Ms: percentile(sorted, 0.99),
     maxMs: sorted.length === 0 ? null : sorted[sorted.length - 1],
   };
-}
-
-/** Nearest-rank percentile of an ascending array. */
-export function percentile(sorted, q) {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length))) - 1];
-}
-
-function post(agent, url, token, body) {
-  return new Promise((resolve, reject) => {
-    const payload = Buffer.from(body, "utf8");
-    const headers = { "content-type": "application/json", "content-length": payload.length };
-    if (token !== null) headers.authorization = `Bearer ${token}`;
-    const req = http.request(
-      {
-        agent,
-        host: url.hostname,
-        port: url.port,
-        path: url.pathname,
-        method: "POST",
-        headers,
-        timeout: REQUEST_TIMEOUT_MS,
-      },
-      (res) => {
-        const chunks = [];
-        res.on("data", (c) => chunks.push(c));
-        res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }),
-        );
-        res.on("error", reject);
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
-    req.on("error", reject);
-    req.end(payload);
-  });
 }

@@ -105,7 +105,8 @@ export function percentile(sorted, q) {
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
 }
 
-function post(agent, url, token, body) {
+/** One JSON POST over `agent`; `token` null sends no Authorization header. Also bench/compare's. */
+export function post(agent, url, token, body) {
   return new Promise((resolve, reject) => {
     const payload = Buffer.from(body, "utf8");
     const req = http.request(
@@ -116,7 +117,7 @@ function post(agent, url, token, body) {
         path: url.pathname,
         method: "POST",
         headers: {
-          authorization: `Bearer ${token}`,
+          ...(token === null ? {} : { authorization: `Bearer ${token}` }),
           "content-type": "application/json",
           "content-length": payload.length,
         },

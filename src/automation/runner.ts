@@ -3,7 +3,6 @@ import { allowed, currentStep, type StepOutcome } from "../core/automation/run.j
 import { fillShape, fillText, fillUrl, type TemplateContext } from "../core/automation/template.js";
 import type { ActionStep } from "../core/automation/types.js";
 import type { Clock } from "../core/clock.js";
-import { drainAll } from "../engine/delivery.js";
 import type { Engine } from "../engine/engine.js";
 import type { StoredRun } from "../engine/ports.js";
 import { excerpt } from "../notify/http.js";
@@ -49,8 +48,13 @@ export class RunbookRunner {
   }
 
   /** Runs until no run has a step due (tests and game days on a virtual clock). */
-  drain(): Promise<number> {
-    return drainAll(() => this.runOnce());
+  async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await this.runOnce();
+      total += n;
+      if (n === 0) return total;
+    }
   }
 
   private async step(run: StoredRun): Promise<void> {

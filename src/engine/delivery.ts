@@ -199,20 +199,16 @@ export class Deliverer {
     counted: (() => void)[],
   ): void {
     const lease = d.leaseUntil as number;
-    const o = this.opts.observer;
-    const obs = {
-      delivered: (channel: string, attempts: number) => counted.push(() => o?.delivered?.(channel, attempts)),
-      retried: (channel: string) => counted.push(() => o?.retried?.(channel)),
-      deadLettered: (channel: string) => counted.push(() => o?.deadLettered?.(channel)),
-    };
+    const obs = this.opts.observer;
     if (result.kind === "delivered") {
-      if (tx.finishDelivery(d.id, lease, { status: "sent", at: now })) obs.delivered(d.channel, d.attempts);
+      if (tx.finishDelivery(d.id, lease, { status: "sent", at: now }))
+        counted.push(() => obs?.delivered?.(d.channel, d.attempts));
       return;
     }
     const reason = result.reason;
     if (result.kind === "failed" || d.attempts >= max) {
       if (!tx.finishDelivery(d.id, lease, { status: "failed", nextAttemptAt: now, error: reason })) return;
-      obs.deadLettered(d.channel);
+      counted.push(() => obs?.deadLettered?.(d.channel));
       tx.addTimeline({
         incidentId: d.incidentId,
         at: now,
@@ -233,7 +229,7 @@ export class Deliverer {
     const wait = Math.round(Math.max(backoff, result.afterMs ?? 0));
     if (!tx.finishDelivery(d.id, lease, { status: "pending", nextAttemptAt: now + wait, error: reason }))
       return;
-    obs.retried(d.channel);
+    counted.push(() => obs?.retried?.(d.channel));
     // Acknowledged or resolved while this page was on the wire: do not try it again.
     const status = tx.incident(d.incidentId)?.status;
     if (status === "acknowledged" || status === "resolved")
@@ -259,16 +255,6 @@ export class Deliverer {
     const old = [...this.channels.values()];
     this.channels = new Map();
     await Promise.all(old.map((c) => c.close?.()));
-  }
-}
-
-/** Runs passes until one finds nothing to do; returns how much all of them did. */
-export async function drainAll(pass: () => Promise<number>): Promise<number> {
-  let total = 0;
-  for (;;) {
-    const n = await pass();
-    total += n;
-    if (n === 0) return total;
   }
 }
 
